@@ -1,0 +1,65 @@
+# Two commands do all set-up on a fresh clone: `make book` and `make test`.
+# Everything runs with no API key and no network beyond the package registries.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NB     ?= notebooks
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DGGML_OPENMP=OFF
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+# The offline backend everywhere in checks, whatever the caller's shell has set.
+CHECK_ENV := env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u AIE_BACKEND -u AIE_BUDGET_USD -u AIE_RECORD -u AIE_CASSETTE
+
+.PHONY: install book test unit nbval site chromium notebooks record student benchmarks local-llm clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+book: install
+	$(CHECK_ENV) $(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the site test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install chromium (run as root, or install it yourself)"; exit 1; }; }
+
+# Every check: book build (warnings are errors), package/data/exercise/site tests, strict nbval.
+test: install chromium book
+	$(CHECK_ENV) $(PY) -m pytest tests $(NB) --nbval -q -p no:randomly
+
+unit: install
+	$(CHECK_ENV) $(PY) -m pytest tests -q --ignore=tests/test_site.py
+
+nbval: install
+	$(CHECK_ENV) $(PY) -m pytest --nbval $(NB) -q
+
+# Execute notebooks in place with the offline backend (NB=notebooks/survey for one folder).
+notebooks: install
+	$(CHECK_ENV) $(PY) -m aie execute $(NB)
+
+# With a real backend configured (OPENAI_API_KEY or OPENAI_BASE_URL), record cassettes beside each notebook.
+record: install
+	@test -n "$$OPENAI_API_KEY$$OPENAI_BASE_URL" || { echo "make record needs OPENAI_API_KEY or OPENAI_BASE_URL"; exit 1; }
+	for nb in $$(find $(NB) -name '*.ipynb' -not -path '*checkpoint*' | sort); do \
+	  rm -f "$${nb%.ipynb}.cassette.jsonl"; \
+	  AIE_RECORD=1 AIE_EXECUTE_BACKEND=$$($(PY) -c 'import aie; print(aie.backend())') \
+	  AIE_CASSETTE_FILE="$$(realpath $${nb%.ipynb}.cassette.jsonl)" $(PY) -m aie execute "$$nb" || exit 1; \
+	done
+	$(MAKE) notebooks NB=$(NB)
+
+student: install
+	$(PY) -m aie student --out student $(NB)
+
+benchmarks: install
+	$(CHECK_ENV) $(PY) benchmarks/foundation.py
+
+local-llm: install
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -r requirements-local-llm.txt
+
+clean:
+	rm -rf _build student

@@ -1,0 +1,79 @@
+"""Which backend answers, and which model plays each role: the one place that names model IDs.
+
+The backend comes from the environment, so notebook code never changes:
+
+==================  =====================================================
+``AIE_BACKEND``     explicit choice: openai | compatible | local-llm | offline
+``OPENAI_API_KEY``  set (and no AIE_BACKEND): OpenAI
+``OPENAI_BASE_URL`` set (and no AIE_BACKEND): any OpenAI-compatible server
+nothing             the offline backend (in-process, no network, no key)
+==================  =====================================================
+
+Roles: ``"chat"`` (the default model), ``"small"`` (cheap and fast), ``"embedding"``.
+Override a role's model with ``AIE_CHAT_MODEL``, ``AIE_SMALL_MODEL``, ``AIE_EMBEDDING_MODEL``.
+"""
+
+from __future__ import annotations
+
+import os
+
+BACKENDS = ("openai", "compatible", "local-llm", "offline")
+ROLES = ("chat", "small", "embedding")
+
+# Model IDs per backend and role. Reviewed 2026-11-22. Chat models accept `temperature`
+# (reasoning models such as the gpt-5 family accept only the default, so lessons about
+# sampling would fail on them); switch with AIE_CHAT_MODEL if you prefer another.
+MODELS: dict[str, dict[str, str]] = {
+    "openai": {"chat": "gpt-4.1-mini", "small": "gpt-4.1-nano", "embedding": "text-embedding-3-small"},
+    # Ollama's names by default; any compatible server: set AIE_CHAT_MODEL etc. to its names.
+    "compatible": {"chat": "llama3.2", "small": "llama3.2:1b", "embedding": "nomic-embed-text"},
+    "local-llm": {"chat": "SmolLM2-135M-Instruct", "small": "SmolLM2-135M-Instruct", "embedding": "aie-offline-minilm"},
+    "offline": {"chat": "aie-offline", "small": "aie-offline", "embedding": "aie-offline-minilm"},
+}
+
+# Context windows (tokens) for the models named above. Sources: each provider's model page, read 2026-11-22;
+# the offline and local values are this package's own limits.
+CONTEXT_WINDOWS: dict[str, int] = {
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    "text-embedding-3-small": 8_191,
+    "SmolLM2-135M-Instruct": 8_192,
+    "aie-offline": 16_384,
+    "aie-offline-minilm": 256,
+}
+
+
+class ConfigError(RuntimeError):
+    """The environment asks for something that cannot work; the message says how to fix it."""
+
+
+def backend() -> str:
+    """The active backend's name: openai, compatible, local-llm or offline."""
+    explicit = os.environ.get("AIE_BACKEND", "").strip().lower()
+    if explicit:
+        if explicit not in BACKENDS:
+            raise ConfigError(
+                f"AIE_BACKEND={explicit!r} is not a backend. Valid values: {', '.join(BACKENDS)}. "
+                "Unset it to let the course choose (offline when no key is set)."
+            )
+        return explicit
+    if os.environ.get("OPENAI_BASE_URL", "").strip():
+        return "compatible"
+    if os.environ.get("OPENAI_API_KEY", "").strip():
+        return "openai"
+    return "offline"
+
+
+def model(role: str = "chat") -> str:
+    """The model id that plays ``role`` ("chat", "small" or "embedding") on the active backend."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    override = os.environ.get(f"AIE_{role.upper()}_MODEL", "").strip()
+    if override:
+        return override
+    return MODELS[backend()][role]
+
+
+def context_window(model_id: str) -> int | None:
+    """Context window in tokens for a model the course names, else None."""
+    return CONTEXT_WINDOWS.get(model_id)

@@ -1,0 +1,107 @@
+"""Run and transform the course notebooks: execute in place, and write student copies."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# What every execution gets, so stored outputs are the same on every machine and in CI.
+DETERMINISTIC_ENV = {
+    "PYTHONHASHSEED": "0",
+    "TQDM_MININTERVAL": "1000",
+}
+
+
+def find_notebooks(paths: list[str] | None = None) -> list[Path]:
+    """Notebooks under the given files/folders (default: notebooks/), in a stable order."""
+    roots = [Path(p) for p in (paths or [str(REPO / "notebooks")])]
+    found: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            found.extend(p for p in sorted(root.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts)
+        elif root.suffix == ".ipynb" and root.exists():
+            found.append(root)
+        else:
+            raise FileNotFoundError(f"{root}: not a notebook or a folder of notebooks")
+    return found
+
+
+def execute(path: Path, timeout: int = 600) -> float:
+    """Execute a notebook top to bottom in its own folder with the offline backend; save it in place.
+
+    Returns the seconds it took. Set AIE_EXECUTE_BACKEND to record against another backend
+    (used by ``make record``)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    env_backup = dict(os.environ)
+    os.environ.update(DETERMINISTIC_ENV)
+    real = os.environ.get("AIE_EXECUTE_BACKEND")  # set by `make record`
+    if real:
+        os.environ["AIE_BACKEND"] = real
+    else:  # the offline backend, chosen the way a learner with no key gets it
+        for k in ("AIE_BACKEND", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AIE_BUDGET_USD", "AIE_RECORD", "AIE_CASSETTE"):
+            os.environ.pop(k, None)
+    try:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            allow_errors=False,
+        )
+        start = time.perf_counter()
+        client.execute()
+        took = time.perf_counter() - start
+        nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+        nbformat.write(nb, path)
+        return took
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+
+
+SOLUTION_START = ":::{solution-start}"
+SOLUTION_END = ":::{solution-end}"
+
+
+def strip_solutions(nb) -> int:
+    """Remove every cell from a ``{solution-start}`` marker through its ``{solution-end}``; return how many."""
+    kept, removed, inside = [], 0, False
+    for cell in nb.cells:
+        src = cell.source.lstrip()
+        if cell.cell_type == "markdown" and src.startswith(SOLUTION_START):
+            inside = True
+        if inside:
+            removed += 1
+            if cell.cell_type == "markdown" and SOLUTION_END in cell.source:
+                inside = False
+            continue
+        kept.append(cell)
+    if inside:
+        raise ValueError("a {solution-start} has no matching {solution-end}; the student copy would lose cells")
+    nb.cells = kept
+    return removed
+
+
+def write_student_copies(out_dir: Path, paths: list[str] | None = None) -> list[tuple[Path, int]]:
+    """Student copies of the notebooks with solutions removed and outputs cleared."""
+    import nbformat
+
+    written = []
+    for path in find_notebooks(paths):
+        nb = nbformat.read(path, as_version=4)
+        n = strip_solutions(nb)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        rel = path.resolve().relative_to(REPO) if path.resolve().is_relative_to(REPO) else Path(path.name)
+        target = out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+        written.append((target, n))
+    return written
