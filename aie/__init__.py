@@ -14,7 +14,7 @@ from aie.config import backend, model  # noqa: E402  (light: no heavy imports)
 
 def client(**kwargs):
     """An ``openai.OpenAI`` client for the active backend (see ``python -m aie doctor``)."""
-    from aie.client import make_client
+    from aie.clients import make_client
 
     return make_client(**kwargs)
 

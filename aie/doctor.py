@@ -45,7 +45,7 @@ def report() -> tuple[str, bool]:
     try:
         import openai
 
-        from aie.client import make_client
+        from aie.clients import make_client
 
         client = make_client(timeout=15, max_retries=0, quiet=True)
         reply = client.chat.completions.create(model=config.model("chat"), max_tokens=5,

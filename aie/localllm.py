@@ -39,6 +39,9 @@ def _load():
             except ImportError:
                 raise ConfigError("AIE_BACKEND=local-llm needs llama-cpp-python: `pip install -r requirements-local-llm.txt`.") from None
             _llm = Llama(model_path=str(path), n_ctx=8192, n_threads=2, verbose=False, seed=0)
+            import atexit
+
+            atexit.register(_llm.close)  # free it before the interpreter tears llama_cpp down
     return _llm
 
 

@@ -1,0 +1,249 @@
+"""Typed spans found in text: numbers, money, dates, times, emails, URLs, phones, ids, names, quotes.
+
+Each finder returns :class:`Span` objects with their character offsets, so the
+structured-output and tool-argument fillers can tell which words surround a value
+("3 laptops", "aged 42", "$1,200") and never use the same span for two fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+TODAY = date(2026, 1, 1)  # the offline backend's fixed "now" (api.CREATED): dates without a year use it
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                     "hundred": 100, "a dozen": 12, "dozen": 12, "a couple of": 2, "a pair of": 2, "single": 1, "a single": 1})
+CURRENCIES = {
+    "usd": "USD", "dollar": "USD", "dollars": "USD", "$": "USD", "us dollars": "USD", "bucks": "USD",
+    "eur": "EUR", "euro": "EUR", "euros": "EUR", "\u20ac": "EUR",
+    "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "sterling": "GBP", "\u00a3": "GBP",
+    "jpy": "JPY", "yen": "JPY", "\u00a5": "JPY", "chf": "CHF", "swiss francs": "CHF", "franc": "CHF", "francs": "CHF",
+    "cad": "CAD", "canadian dollars": "CAD", "aud": "AUD", "australian dollars": "AUD", "inr": "INR", "rupees": "INR",
+    "krw": "KRW", "won": "KRW", "cny": "CNY", "yuan": "CNY", "rmb": "CNY", "mxn": "MXN", "pesos": "MXN",
+    "sek": "SEK", "kronor": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zloty": "PLN", "brl": "BRL", "reais": "BRL",
+}
+COMMON_CAPS = {
+    "i", "the", "a", "an", "hi", "hello", "hey", "dear", "thanks", "thank", "please", "my", "our", "we", "it", "this",
+    "that", "yes", "no", "ok", "okay", "can", "could", "would", "will", "what", "when", "where", "who", "how", "why",
+    "is", "are", "do", "does", "also", "and", "but", "so", "if", "then", "there", "here", "they", "he", "she", "you",
+    "your", "regards", "best", "cheers", "sincerely", "order", "ticket", "re", "fwd", "subject", "note", "urgent",
+    "asap", "today", "tomorrow", "yesterday", "tonight", "next", "last", "send", "email", "book", "schedule", "find",
+    "search", "look", "get", "check", "convert", "set", "create", "add", "remind", "tell", "show", "what's", "i'm",
+    "i'd", "i've", "let", "let's", "just", "still", "after", "before", "since", "for", "from", "to", "in", "on", "at",
+    "with", "by", "of", "as", "not", "ignore", "json", "output", "input", "extract", "return", "name", "ceo", "cto",
+    "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "llc", "corp", "gmbh", "mon", "tue", "wed", "thu", "fri", "sat",
+    "sun", "usd", "eur", "gbp", "api", "faq", "id", "ps", "p.s", "fyi", "all", "none", "some", "any", "each", "every",
+}
+ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University)"
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+    value: Any
+    kind: str
+
+
+def _num(s: str) -> float:
+    return float(s.replace(",", "").replace("\u2009", ""))
+
+
+@lru_cache(maxsize=512)
+def numbers(text: str) -> tuple[Span, ...]:
+    """Numbers with their kind: money (with currency), percent, plain; words like 'two' and 'a dozen' too."""
+    out: list[Span] = []
+    taken = [(s.start, s.end) for s in (*dates(text), *times(text), *phones(text), *emails(text), *urls(text), *ids(text))]
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    money = re.compile(r"(?P<cur>[$\u20ac\u00a3\u00a5])\s?(?P<n>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<mult>k|m|million|thousand)\b)?"
+                       r"|(?P<n2>\d[\d,]*(?:\.\d+)?)\s?(?P<mult2>k|m|million|thousand)?\s?(?P<cur2>usd|eur|gbp|jpy|chf|dollars?|euros?|pounds?|yen|bucks)\b",
+                       re.I)
+    for m in money.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        n = _num(m.group("n") or m.group("n2"))
+        mult = (m.group("mult") or m.group("mult2") or "").lower()
+        n *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6}.get(mult, 1)
+        cur = CURRENCIES.get((m.group("cur") or m.group("cur2") or "").lower(), "")
+        out.append(Span(m.start(), m.end(), m.group(0), n, "money:" + cur))
+        taken.append((m.start(), m.end()))
+    for m in re.finditer(r"(?<![\w.#-])(-?\d[\d,]*(?:\.\d+)?)(\s?(?:%|percent\b))?(\s?k\b)?(?![\w-]*\d)", text):
+        if not free(m.start(), m.end()):
+            continue
+        raw = m.group(1)
+        if re.fullmatch(r"\d{1,3}(,\d{3})+|\d+(\.\d+)?|-\d+(\.\d+)?", raw) is None:
+            raw = raw.split(",")[0]
+        n = _num(raw) * (1000 if m.group(3) else 1)
+        out.append(Span(m.start(), m.end(), m.group(0), n, "percent" if m.group(2) else "number"))
+        taken.append((m.start(), m.end()))
+    for w, n in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
+        for m in re.finditer(rf"\b{w}\b", text, re.I):
+            if free(m.start(), m.end()) and not (w in {"one", "single"} and re.match(r"\s+(of|more|another|thing|day)\b", text[m.end():], re.I)):
+                out.append(Span(m.start(), m.end(), m.group(0), float(n), "word"))
+                taken.append((m.start(), m.end()))
+    return tuple(sorted(out, key=lambda s: s.start))
+
+
+def _valid(y: int, mo: int, d: int) -> str | None:
+    try:
+        return date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=512)
+def dates(text: str) -> tuple[Span, ...]:
+    """Calendar dates in common formats, as ISO strings (relative words like 'tomorrow' use the fixed TODAY)."""
+    out: list[Span] = []
+    mon = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+    pats = [
+        (r"\b(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})\b", "ymd"),
+        (r"\b(?P<y>\d{4})/(?P<mo>\d{1,2})/(?P<d>\d{1,2})\b", "ymd"),
+        (r"\b(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})\b", "mdy"),
+        (r"\b(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})\b", "ymd"),
+        (rf"\b{mon}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?\b", "name"),
+        (rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{mon}(?:,?\s+(?P<y>\d{{4}}))?\b", "name"),
+    ]
+    for pat, how in pats:
+        for m in re.finditer(pat, text, re.I):
+            if any(not (m.end() <= s.start or m.start() >= s.end) for s in out):
+                continue
+            g = m.groupdict()
+            y = int(g["y"]) if g.get("y") else TODAY.year
+            mo = MONTHS[g["mon"].lower().rstrip(".")[:4] if g["mon"].lower().startswith("sept") else g["mon"].lower()[:3]] if how == "name" else int(g["mo"])
+            d = int(g["d"])
+            if how == "mdy" and mo > 12:  # 25/12/2025 is day-first
+                mo, d = d, mo
+            iso = _valid(y, mo, d)
+            if iso:
+                out.append(Span(m.start(), m.end(), m.group(0), iso, "date"))
+    from datetime import timedelta
+
+    for m in re.finditer(r"\b(today|tomorrow|yesterday)\b", text, re.I):
+        off = {"today": 0, "tomorrow": 1, "yesterday": -1}[m.group(1).lower()]
+        out.append(Span(m.start(), m.end(), m.group(0), (TODAY + timedelta(days=off)).isoformat(), "date"))
+    return tuple(sorted(out, key=lambda s: s.start))
+
+
+@lru_cache(maxsize=512)
+def times(text: str) -> tuple[Span, ...]:
+    """Clock times as HH:MM (24 h): '3pm', '3:30 pm', '15:30', 'noon'."""
+    out = []
+    for m in re.finditer(r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s?(?P<ap>[ap]\.?m\.?)(?![a-z])|\b(?P<h2>\d{1,2}):(?P<m2>\d{2})\b", text, re.I):
+        h = int(m.group("h") or m.group("h2"))
+        mi = int(m.group("m") or m.group("m2") or 0)
+        ap = (m.group("ap") or "").lower().replace(".", "")
+        if ap == "pm" and h < 12:
+            h += 12
+        if ap == "am" and h == 12:
+            h = 0
+        if h < 24 and mi < 60:
+            out.append(Span(m.start(), m.end(), m.group(0), f"{h:02d}:{mi:02d}", "time"))
+    for m in re.finditer(r"\b(noon|midday|midnight)\b", text, re.I):
+        out.append(Span(m.start(), m.end(), m.group(0), "00:00" if m.group(1).lower() == "midnight" else "12:00", "time"))
+    return tuple(sorted(out, key=lambda s: s.start))
+
+
+@lru_cache(maxsize=512)
+def emails(text: str) -> tuple[Span, ...]:
+    return tuple(Span(m.start(), m.end(), m.group(0), m.group(0), "email")
+                 for m in re.finditer(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", text))
+
+
+@lru_cache(maxsize=512)
+def urls(text: str) -> tuple[Span, ...]:
+    return tuple(Span(m.start(), m.end(), m.group(0).rstrip(".,)"), m.group(0).rstrip(".,)"), "url")
+                 for m in re.finditer(r"\bhttps?://[^\s<>\"']+|\bwww\.[^\s<>\"']+", text))
+
+
+@lru_cache(maxsize=512)
+def phones(text: str) -> tuple[Span, ...]:
+    pat = r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{3,4}(?:[\s.-]\d{2,4})?(?![\w])"
+    return tuple(Span(m.start(), m.end(), m.group(0), m.group(0), "phone") for m in re.finditer(pat, text)
+                 if sum(c.isdigit() for c in m.group(0)) >= 7 and not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", m.group(0)))
+
+
+@lru_cache(maxsize=512)
+def ids(text: str) -> tuple[Span, ...]:
+    """Identifiers such as order numbers: '#48213', 'A-1234', 'INV-2025-007', 'TK8841'."""
+    out = []
+    for m in re.finditer(r"#\d{3,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b", text):
+        out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
+    for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d{4,})\b", text, re.I):
+        if not any(s.start <= m.start(1) < s.end for s in out):
+            out.append(Span(m.start(1), m.end(1), m.group(1), m.group(1), "id"))
+    return tuple(sorted(out, key=lambda s: s.start))
+
+
+@lru_cache(maxsize=512)
+def quoted(text: str) -> tuple[Span, ...]:
+    pat = r"\"([^\"\n]{1,200})\"|\u201c([^\u201d\n]{1,200})\u201d|(?<![A-Za-z])'([^'\n]{2,200})'(?![A-Za-z])"
+    return tuple(Span(m.start(), m.end(), m.group(0), next(g for g in m.groups() if g is not None), "quote")
+                 for m in re.finditer(pat, text))
+
+
+@lru_cache(maxsize=512)
+def proper_names(text: str) -> tuple[Span, ...]:
+    """Runs of capitalised words that are not sentence openers or common words: people, places, companies."""
+    out = []
+    word = r"(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}(?![a-z])|[A-Z]\.)"
+    for m in re.finditer(rf"{word}(?:\s+(?:(?:van|de|der|da|von|del|la|le|of)\s+)?{word})*(?:\s+{ORG_SUFFIX})?", text):
+        toks = m.group(0).split()
+        start = m.start()
+        while toks and (toks[0].lower().strip(".") in COMMON_CAPS or toks[0].lower() in MONTHS or toks[0].lower() in WEEKDAYS):
+            start += len(toks[0]) + 1
+            toks = toks[1:]
+        while toks and (toks[-1].lower().strip(".") in COMMON_CAPS - {"inc", "ltd", "llc", "corp", "gmbh"}
+                        or toks[-1].lower() in MONTHS or toks[-1].lower() in WEEKDAYS):
+            toks = toks[:-1]
+        if not toks:
+            continue
+        s = " ".join(toks)
+        if len(toks) == 1 and at_sentence_start(text, start):
+            continue  # a lone capitalised sentence opener is usually just a word ("Call me")
+        if s.isupper() and len(s) <= 4 and s.lower() in CURRENCIES:
+            continue
+        kind = "org" if re.search(ORG_SUFFIX + r"$", s) else "name"
+        out.append(Span(start, start + len(s), s, s, kind))
+    return tuple(out)
+
+
+def at_sentence_start(text: str, pos: int) -> bool:
+    """Whether ``pos`` opens a sentence or line."""
+    before = text[:pos].rstrip(" \t\"'(")
+    return not before or before[-1] in ".!?:\n"
+
+
+def currency_mentions(text: str) -> list[Span]:
+    """Currency codes and names in order of appearance ('dollars', 'EUR', '\u00a3')."""
+    out = []
+    keys = sorted(CURRENCIES, key=len, reverse=True)
+    pat = "|".join(re.escape(k) if not k.isalpha() else rf"\b{re.escape(k)}\b" for k in keys)
+    for m in re.finditer(pat, text, re.I):
+        out.append(Span(m.start(), m.end(), m.group(0), CURRENCIES[m.group(0).lower()], "currency"))
+    return out
+
+
+def context_words(text: str, span: Span, before: int = 4, after: int = 3) -> tuple[list[str], list[str]]:
+    """The lower-case words just before and just after a span (within its sentence)."""
+    left = re.split(r"[.!?;\n]", text[: span.start])[-1]
+    right = re.split(r"[.!?;\n]", text[span.end:])[0]
+    lw = re.findall(r"[a-z0-9$%\u20ac\u00a3']+", left.lower())[-before:]
+    rw = re.findall(r"[a-z0-9$%\u20ac\u00a3']+", right.lower())[:after]
+    return lw, rw
