@@ -1,0 +1,67 @@
+"""Instructor tooling: student copies lose exactly the solutions; checkers give hints and pass right answers."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from aie.check import REGISTRY, Feedback
+from aie.notebooks import strip_solutions, write_student_copies
+
+
+def lesson():
+    return new_notebook(cells=[
+        new_markdown_cell("# Lesson"),
+        new_markdown_cell(":::{exercise}\n:label: ex-1\nDo it.\n:::"),
+        new_code_cell("answer = ...\ncheck(answer)"),
+        new_markdown_cell(":::{solution-start} ex-1\n:class: dropdown\n:::"),
+        new_code_cell("answer = 42\ncheck(answer)", outputs=[], execution_count=3),
+        new_markdown_cell(":::{solution-end}\n:::"),
+        new_markdown_cell("## Summary"),
+    ])
+
+
+def test_student_copy_removes_solutions_and_outputs(tmp_path):
+    src = tmp_path / "notebooks" / "lesson.ipynb"
+    src.parent.mkdir()
+    nbformat.write(lesson(), src)
+    [(target, removed)] = write_student_copies(tmp_path / "student", [str(src)])
+    nb = nbformat.read(target, as_version=4)
+    assert removed == 3
+    text = "\n".join(c.source for c in nb.cells)
+    assert "answer = 42" not in text and "solution" not in text
+    assert "answer = ...\ncheck(answer)" in text and "## Summary" in text
+    assert all(c.execution_count is None and c.outputs == [] for c in nb.cells if c.cell_type == "code")
+    assert nbformat.read(src, as_version=4).cells[4].source == "answer = 42\ncheck(answer)"  # original untouched
+
+
+def test_unclosed_solution_is_an_error_not_a_silent_loss():
+    nb = lesson()
+    del nb.cells[5]
+    with pytest.raises(ValueError, match="no matching"):
+        strip_solutions(nb)
+
+
+def test_start_checkers_pass_right_answers_and_hint_wrong_ones():
+    import aie.exercises.start as ex
+
+    good = [{"role": "system", "content": "You are a tutor."}, {"role": "user", "content": "Reverse a list?"}]
+    assert ex.check_messages(good).passed
+    assert "first message should be the system" in ex.check_messages(good[::-1]).message
+    assert "last message should be the user's" in ex.check_messages(good + [{"role": "assistant", "content": "x"}]).message
+    assert "exactly the keys" in ex.check_messages([{"role": "system"}, good[1]]).message
+    right = ex.cost_of_workload("gpt-4.1-mini", 1000, 800, 200)
+    assert ex.check_cost_per_1000(right).passed
+    assert "one request" in ex.check_cost_per_1000(right / 1000).message
+    assert "swapped" in ex.check_cost_per_1000(ex.cost_of_workload("gpt-4.1-mini", 1000, 200, 800)).message
+    assert "per million" in ex.check_cost_per_1000(right * 1_000_000).message
+
+
+def test_placeholder_and_malformed_answers_get_hints_not_tracebacks():
+    import aie.exercises.start  # noqa: F401  registers
+
+    fb = REGISTRY["start-cost"](...)
+    assert isinstance(fb, Feedback) and not fb.passed and "placeholder" in fb.message
+    fb = REGISTRY["start-cost"]("about forty cents")
+    assert not fb.passed and "could not be checked" in fb.message
