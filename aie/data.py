@@ -100,15 +100,39 @@ def _show(path: Path) -> str:
         return str(path)
 
 
+def _import_jsonschema() -> None:
+    """Import jsonschema (frictionless needs it) without its optional ``rfc3987_syntax`` checker.
+
+    When ``rfc3987_syntax`` is installed (Jupyter pulls it in), importing jsonschema compiles about 40
+    grammars, seconds of CPU, to check IRI formats. Frictionless never asks jsonschema to check formats,
+    so the import is blocked for that one moment and the module is importable again afterwards.
+    """
+    import sys
+
+    if "jsonschema" in sys.modules:
+        return
+    block = "rfc3987_syntax" not in sys.modules
+    if block:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes its import raise ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        if block:
+            sys.modules.pop("rfc3987_syntax", None)
+
+
 def _validate(folder: Path, name: str, path: Path) -> None:
     import warnings
 
+    _import_jsonschema()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from frictionless import Package
+        from frictionless import FrictionlessException, Package
 
-        package = Package(str(folder / PACKAGE_FILE))
-        resource = package.get_resource(name)
+        try:
+            resource = Package(str(folder / PACKAGE_FILE)).get_resource(name)
+        except FrictionlessException as e:  # the description itself is invalid
+            raise ValueError(f"{_show(folder / PACKAGE_FILE)}: table {name!r}: {e.error.note}") from e
         report = resource.validate()
     if report.valid:
         return

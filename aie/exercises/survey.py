@@ -52,6 +52,7 @@ def so_percent(year: int, question_id: str, cohort: str, responses: list[str] | 
 
 USE_2025 = ["Yes, I use AI tools daily", "Yes, I use AI tools weekly", "Yes, I use AI tools monthly or infrequently"]
 TRUST = ["Highly trust", "Somewhat trust"]
+FAVOURABLE = ["Very favorable", "Favorable"]
 
 
 # -- grading helpers ----------------------------------------------------------------------------
@@ -233,8 +234,8 @@ def check_trust_gap_2025(answer: Any) -> Feedback:
         wrong=[(listed, f"{listed:g}% is the sum of the published options; the question asks for what is missing from 100%."),
                (0, "the published shares do not add up to 100%: sum them and look again.")],
         general="sum `percent` over the 2025 AIAcc rows for All Respondents and subtract the sum from 100.",
-        success=f"{right:g}% of the 2025 respondents are in no published option: the neutral answer is missing "
-                "from the aggregate data. Compare shares of all respondents; do not rescale to 100%.",
+        success=f"{right:g}% of the 2025 respondents are in no published option. The aggregate does not say who they "
+                "are (a neutral answer? people who do not use AI tools?), so say so; do not quietly rescale to 100%.",
     )
 
 
@@ -258,19 +259,31 @@ def check_professional_use_2025(answer: Any) -> Feedback:
 
 
 @exercise("survey-so-3")
-def check_trust_change(answer: Any) -> Feedback:
-    """All Respondents: change in 'highly + somewhat trust' from 2024 to 2025, in percentage points."""
-    t2024 = so_percent(2024, "AIAcc", "All Respondents", TRUST)
-    t2025 = so_percent(2025, "AIAcc", "All Respondents", TRUST)
-    t2023 = so_percent(2023, "AIAcc", "All Respondents", TRUST)
-    right = round(t2025 - t2024, 2)
-    relative = 100 * (t2025 - t2024) / t2024
+def check_favourable_what_if(answer: Any) -> Feedback:
+    """2025, All Respondents: the favourable share of AISent if the respondents who do not plan to use AI tools
+    (AISelect) all answered AISent and none of them was favourable."""
+    from aie import data
+
+    df = data.load("stackoverflow_ai")
+    sent = df[(df.year == 2025) & (df.question_id == "AISent") & (df.cohort == "All Respondents")]
+    sel = df[(df.year == 2025) & (df.question_id == "AISelect") & (df.cohort == "All Respondents")]
+    favourable = int(sent[sent.response.isin(FAVOURABLE)]["count"].sum())
+    n_sent = int(sent.n.iloc[0])
+    n_select = int(sel.n.iloc[0])
+    never = int(sel.loc[sel.response == "No, and I don't plan to", "count"].iloc[0])
+    right = 100 * favourable / (n_sent - never)
+    published = 100 * favourable / n_sent
+    last_year = so_percent(2024, "AISent", "All Respondents", FAVOURABLE)
     return _grade(
         answer, right, 0.05,
-        wrong=[(-right, "check the sign: trust fell from 2024 to 2025, so the change is negative."),
-               (relative, f"{relative:.1f}% is the relative change; the question asks for percentage points."),
-               (round(t2025 - t2023, 2), "that compares 2025 with 2023; the question asks about 2024 to 2025."),
-               (t2025, f"{t2025:g}% is the 2025 level; subtract the 2024 level.")],
-        general="add 'Highly trust' and 'Somewhat trust' for each year, then subtract 2024 from 2025.",
-        success=f"{right:+.2f} percentage points ({t2024:g}% -> {t2025:g}%).",
+        wrong=[(published, f"{published:.1f}% is the published share (favourable / all {n_sent:,}); remove the "
+                           f"{never:,} who do not plan to use AI tools from the denominator."),
+               (100 * favourable / (n_select - never), f"you subtracted from the AISelect n ({n_select:,}); the "
+                                                        f"denominator is the AISent n ({n_sent:,}) minus {never:,}."),
+               (last_year, f"{last_year:g}% is the 2024 share; compute the 2025 what-if share."),
+               (100 * (favourable - never) / (n_sent - never), "none of the removed respondents was favourable, so "
+                                                               "the numerator stays the same; only the denominator shrinks.")],
+        general="favourable count (Very favorable + Favorable) / (AISent n - the count of 'No, and I don't plan to' in AISelect) x 100.",
+        success=f"about {right:.1f}%, against {published:.1f}% as published and {last_year:g}% in 2024: how much sentiment "
+                "fell depends on who the 2025 question reached, which the aggregate does not say.",
     )

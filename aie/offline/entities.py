@@ -46,6 +46,15 @@ COMMON_CAPS = {
     "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "llc", "corp", "gmbh", "mon", "tue", "wed", "thu", "fri", "sat",
     "sun", "usd", "eur", "gbp", "api", "faq", "id", "ps", "p.s", "fyi", "all", "none", "some", "any", "each", "every",
 }
+# Verbs and other words that often open a sentence with a capital letter ("Met Priya Raman", "Join Fjord Robotics").
+OPENERS = set("""
+met meet meeting join joined joining contact contacted call called calling ask asked visit visited see saw seen send sent
+book booked add added order ordered bought buy invite invited hire hired hiring reach reached talk talked spoke speak tell
+told welcome welcomed congrats congratulations happy great sorry attn attention via per about regarding reminder note new
+please kindly forward forwarded cc bcc from signed submitted received reply replied update updated ping pinged introduce
+introducing meet-up lunch dinner thanks thank cheers hello hey hi dear greetings good morning afternoon evening profile
+customer client user guest passenger candidate lead contact name employee manager director
+""".split())
 ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University)"
 
 
@@ -72,7 +81,7 @@ def numbers(text: str) -> tuple[Span, ...]:
         return all(b <= s or a >= e for s, e in taken)
 
     money = re.compile(r"(?P<cur>[$\u20ac\u00a3\u00a5])\s?(?P<n>\d[\d,]*(?:\.\d+)?)(?:\s?(?P<mult>k|m|million|thousand)\b)?"
-                       r"|(?P<n2>\d[\d,]*(?:\.\d+)?)\s?(?P<mult2>k|m|million|thousand)?\s?(?P<cur2>usd|eur|gbp|jpy|chf|dollars?|euros?|pounds?|yen|bucks)\b",
+                       r"|(?P<n2>\d[\d,]*(?:\.\d+)?)\s?(?P<mult2>k|m|million|thousand)?\s?(?P<cur2>" + "|".join(sorted((re.escape(k) for k in CURRENCIES if re.fullmatch(r"[a-z ]+", k)), key=len, reverse=True)) + r")\b",
                        re.I)
     for m in money.finditer(text):
         if not free(m.start(), m.end()):
@@ -206,7 +215,8 @@ def proper_names(text: str) -> tuple[Span, ...]:
     for m in re.finditer(rf"{word}(?:\s+(?:(?:van|de|der|da|von|del|la|le|of)\s+)?{word})*(?:\s+{ORG_SUFFIX})?", text):
         toks = m.group(0).split()
         start = m.start()
-        while toks and (toks[0].lower().strip(".") in COMMON_CAPS or toks[0].lower() in MONTHS or toks[0].lower() in WEEKDAYS):
+        while toks and (toks[0].lower().strip(".") in COMMON_CAPS or toks[0].lower() in MONTHS or toks[0].lower() in WEEKDAYS
+                        or (toks[0].lower() in OPENERS and at_sentence_start(text, start))):
             start += len(toks[0]) + 1
             toks = toks[1:]
         while toks and (toks[-1].lower().strip(".") in COMMON_CAPS - {"inc", "ltd", "llc", "corp", "gmbh"}
@@ -214,6 +224,8 @@ def proper_names(text: str) -> tuple[Span, ...]:
             toks = toks[:-1]
         if not toks:
             continue
+        if toks and re.fullmatch(r"[A-Z]\.", toks[-1]) and not re.match(r"\s+[A-Z]", text[start + len(" ".join(toks)):]):
+            toks[-1] = toks[-1][0]  # "Room B." at the end of a sentence: the period ends the sentence
         s = " ".join(toks)
         if len(toks) == 1 and at_sentence_start(text, start):
             continue  # a lone capitalised sentence opener is usually just a word ("Call me")

@@ -96,7 +96,7 @@ def _described_labels(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for ln in text.split("\n"):
         m = re.match(r"^\s*(?:[-*\u2022]|\d+[.)])?\s*[\"'`*]*([A-Za-z0-9][\w\- ]{0,24}?)[\"'`*]*\s*(?::|\u2014|\u2013| - |=)\s+(\S.{2,})$", ln)
-        if m and m.group(1).strip().lower() not in _RESERVED and len(m.group(1).split()) <= 3:
+        if m and m.group(1).strip().lower() not in _RESERVED and len(m.group(1).split()) <= 3 and len(m.group(2).split()) <= 30:
             out[m.group(1).strip()] = m.group(2).strip()
         elif out and len(out) < 2 and ln.strip():
             out = {}
@@ -187,13 +187,16 @@ def detect(p: Prompt) -> Task | None:
     pairs = sys_pairs + user_pairs
     labels = _explicit_labels(sys_rest + "\n" + user_rest)
     descriptions = _described_labels(sys_rest + "\n" + user_rest)
-    # chat-turn examples: a user turn answered by a short assistant turn
+    # chat-turn examples: user turns answered by short assistant turns. In a plain conversation short
+    # replies ("Sure!") are not labels, so ask for a label set, a classification cue, or repeated labels.
     turns = p.turns
-    for (r1, t1), (r2, t2) in zip(turns, turns[1:]):
-        if r1 == "user" and r2 == "assistant" and 0 < len(t2.split()) <= 4:
-            lab = _clean_label(t2)
-            if not labels or lab in labels:
-                pairs.append((_query_from(t1, labels), lab))
+    chat_pairs = [(t1, _clean_label(t2)) for (r1, t1), (r2, t2) in zip(turns, turns[1:])
+                  if r1 == "user" and r2 == "assistant" and 0 < len(t2.split()) <= 4]
+    if labels:
+        chat_pairs = [(t, lab) for t, lab in chat_pairs if lab in labels]
+    repeated = len(chat_pairs) >= 3 and len({lab for _, lab in chat_pairs}) < len(chat_pairs)
+    if labels or _INSTRUCTION.search(p.system) or repeated:
+        pairs += [(_query_from(t, labels), lab) for t, lab in chat_pairs]
     if descriptions and (not labels or set(labels) <= set(descriptions)):
         labels = labels or list(descriptions)
     labels = list(dict.fromkeys(labels + [b for _, b in pairs]))

@@ -69,9 +69,10 @@ class Prompt:
     def bullets(self) -> int | None:
         """Requested number of bullet points (0 = a list of any length), or None."""
         t = self.instructions
-        m = re.search(rf"\b{_N}\s+(?:short\s+|key\s+|concise\s+|brief\s+)?(?:bullet(?:\s*points?)?|bullets|points)\b", t, re.I)
-        if m and m.group(1).lower() != "a":
-            return _int(m.group(1))
+        m = re.search(rf"\b{_N}\s+(?:short\s+|key\s+|main\s+|concise\s+|brief\s+)?(?:bullet(?:\s*points?)?|bullets|bullet-points)\b"
+                      rf"|\b(?:in|as|with|into|give me|list)\s+{_N}\s+(?:short\s+|key\s+|main\s+)?points\b", t, re.I)
+        if m and (m.group(1) or m.group(2)).lower() != "a":
+            return _int(m.group(1) or m.group(2))
         if re.search(r"\b(bullet(ed)?[- ]?(points?|list)?|as a list|in a list|list of points)\b", t, re.I):
             return 0
         return None
@@ -96,10 +97,10 @@ class Prompt:
 
     def abstain_phrase(self) -> str | None:
         """The phrase the instructions ask for when the answer is not in the context, if any."""
-        m = re.search(r"(?:say|respond with|reply with|answer with|answer|reply|respond|output|write)\s*:?\s*[\"\u201c']([^\"\u201d'\n]{3,80})[\"\u201d']",
-                      self.instructions, re.I)
+        m = re.search(r"(?:say|respond with|reply with|answer with|answer|reply|respond|output|write)\s*:?\s*"
+                      r"(?:\"([^\"\n]{3,80})\"|\u201c([^\u201d\n]{3,80})\u201d|'([^'\n]{3,80})'(?!\w))", self.instructions, re.I)
         if m and re.search(r"\b(not|n't|no|cannot|unknown|unsure|insufficient)\b", self.instructions[max(0, m.start() - 160): m.end() + 40], re.I):
-            return m.group(1).strip()
+            return next(g for g in m.groups() if g).strip()
         return None
 
 

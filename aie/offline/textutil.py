@@ -7,6 +7,7 @@ request) and predictable, and every rule here is easy to read and to test.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 STOPWORDS = frozenset("""
 a an the and or but if then else of to in on at by for with from into onto about as is are was were be been being
@@ -14,7 +15,7 @@ am do does did doing have has had having i me my mine we us our you your yours h
 their this that these those there here what which who whom whose when where why how all any both each few more most
 other some such no nor not only own same so than too very can could will would shall should may might must just
 please pls kindly also up down out over under again further once s t d ll m o re ve y let lets let's get give
-tell show me find want need like would could know make use using via per
+tell show me want need like would could know make use using via per
 """.split())
 
 NEGATIONS = frozenset("not no never without none nothing neither nor n't dont don't doesn't didn't isn't aren't wasn't "
@@ -51,11 +52,13 @@ def sentences(text: str) -> list[str]:
             continue
         lines = block.split("\n")
         merged: list[str] = []
-        for ln in lines:  # soft-wrapped lines join; lines that end a sentence stay apart
-            ln = ln.strip()
+        for raw in lines:  # soft-wrapped lines join; lines that end a sentence, and list items, stay apart
+            ln = raw.strip()
             if not ln:
                 continue
-            if merged and not re.search(r"[.!?:;]\s*$", merged[-1]) and not re.match(r"([-*\u2022]|\d+[.)])\s", ln):
+            prev_item = bool(merged) and re.match(r"([-*\u2022]|\d+[.)])\s", merged[-1]) and not raw[:1].isspace()
+            if (merged and not prev_item and not re.search(r"[.!?:;]\s*$", merged[-1])
+                    and not re.match(r"([-*\u2022]|\d+[.)])\s", ln)):
                 merged[-1] += " " + ln
             else:
                 merged.append(ln)
@@ -72,6 +75,7 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to match 'refunds'/'refund', 'shipping'/'shipped'/'ship'."""
     w = word.lower()
@@ -108,12 +112,23 @@ def strip_quotes(s: str) -> str:
 
 
 def truncate_words(text: str, limit: int) -> str:
-    """At most ``limit`` whitespace-separated words; marks a cut with an ellipsis."""
-    ws = text.split()
-    if len(ws) <= limit:
+    """At most ``limit`` whitespace-separated words, keeping line breaks; marks a cut with an ellipsis."""
+    if len(text.split()) <= limit:
         return text
-    cut = " ".join(ws[:limit]).rstrip(",;:")
-    return cut if cut.endswith((".", "!", "?")) else cut + "\u2026"
+    out, left = [], limit
+    for line in text.split("\n"):
+        ws = line.split()
+        if left <= 0:
+            break
+        if len(ws) <= left:
+            out.append(line)
+            left -= len(ws)
+            continue
+        lead = line[: len(line) - len(line.lstrip())]
+        cut = " ".join(ws[:left]).rstrip(",;:")
+        out.append(lead + (cut if cut.endswith((".", "!", "?")) else cut + "\u2026"))
+        left = 0
+    return "\n".join(out)
 
 
 def negated_before(text: str, start: int, window: int = 4) -> bool:

@@ -1,0 +1,71 @@
+"""Phrases pulled out of a request: the search query, an arithmetic expression, the object of a verb.
+
+Tool arguments such as ``query``, ``expression`` or an email ``body`` are not typed values
+like dates or emails; these helpers cut them out of the request by its wording
+("search the web for X" -> "X", "what is 12 times 7" -> "12 * 7").
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import takewhile
+
+from aie.offline import entities as E
+from aie.offline.textutil import NEGATIONS, STOPWORDS
+
+POLITE = r"^(?:(?:hey|hi|hello|ok|okay|so|please|pls|can you|could you|would you|will you|quickly|now|also|then|and|i want you to|i'd like you to|i need you to|help me|go ahead and)\b[\s,]*)*"
+
+
+def search_phrase(text: str) -> str | None:
+    """What to search for: the request minus politeness and the search verb ('search the web for X' -> 'X')."""
+    q = E.quoted(text)
+    if q:
+        return q[0].value
+    s = re.sub(POLITE, "", text.strip(), flags=re.I)
+    s = re.sub(r"^(?:do an? )?(?:web |online |internet )?(?:search|look up|lookup|google|find(?: out)?|research|browse|check|look for|look into|search up)"
+               r"(?: me)?(?: (?:the )?(?:web|internet|online|docs|documentation|knowledge base|kb))?(?: for me)?(?: (?:for|about|on|whether|if))?\s+", "", s, flags=re.I)
+    s = re.sub(r"\s*(?:please|for me|online|on the web|thanks)?[\s.?!]*$", "", s, flags=re.I)
+    return s.strip() or None
+
+
+OPS = [(r"\bmultiplied by\b|\btimes\b|\u00d7", "*"), (r"\bdivided by\b|\bover\b|\u00f7", "/"), (r"\bplus\b", "+"),
+        (r"\bminus\b", "-"), (r"\bto the power of\b", "**"), (r"\^", "**")]
+
+
+def arithmetic(text: str) -> str | None:
+    """An arithmetic expression in the text ('what is 12 times 7' -> '12 * 7'; '15% of 80' -> '15 / 100 * 80')."""
+    s = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    s = re.sub(r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)", s, flags=re.I)
+    s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+of\s+([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
+    s = re.sub(r"([\d.]+)\s+squared\b", r"\1 ** 2", s, flags=re.I)
+    for pat, op in OPS:
+        s = re.sub(pat, f" {op} ", s, flags=re.I)
+    s = re.sub(r"(?<=\d)\s*[xX]\s*(?=\d)", " * ", s)
+    m = re.findall(r"(?:sqrt\()?\(?\s*-?[\d.]+\)?(?:\s*(?:\*\*|[-+*/])\s*(?:sqrt\()?\(?\s*-?[\d.]+\s*\)?\)?)+|sqrt\([\d.]+\)", s)
+    if not m:
+        return None
+    expr = max(m, key=len).strip()
+    expr = re.sub(r"\s*(\*\*|[-+*/])\s*", r" \1 ", expr)
+    return re.sub(r"\s+", " ", expr).strip(" .")
+
+
+def gist(text: str) -> str:
+    """The object of a request: 'email the customer list to x@y.com' -> 'the customer list'."""
+    s = re.sub(POLITE, "", text.strip(), flags=re.I)
+    for sp in (*E.emails(s), *E.urls(s)):
+        s = s.replace(sp.text, " ")
+    s = re.sub(r"^(?:email|send|forward|share|post|publish|upload|tell|write|create|add|make|reply|message|text|notify)\b\s*(?:(?:him|her|them|me|us)\b\s*)?", "", s, flags=re.I)
+    s = re.sub(r"\b(?:to|for|at|via|with)\s*(?=[.,;!?]|$)", "", s.strip())
+    s = re.sub(r"\s+(?:to|cc)\s*$", "", s.strip(" .,;!?"))
+    return re.sub(r"\s+", " ", s).strip(" .,;!?:")
+
+
+def noun_after_number(seg: str) -> str | None:
+    m = re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|[,.;!?:()]|$)",
+                  seg, re.I)
+    if not m:
+        return None
+    ws = m.group(1).split()
+    ws = ws[:1] + list(takewhile(lambda w: not re.search(r"(ed|ing)$", w, re.I), ws[1:]))
+    noun = " ".join(ws)  # "2 decanters delivered by ..." -> "decanters"
+    return noun if noun and noun.lower().split()[0] not in STOPWORDS | NEGATIONS else None

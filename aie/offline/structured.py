@@ -1,0 +1,571 @@
+"""Structured output: fill a JSON schema with values extracted from the user's text.
+
+Each field is filled by its JSON type and its name/description: numbers by the words
+around them ("3 laptops", "aged 42", "$1,200"), booleans by cue words near the field's
+name (and negations), enums by literal mention or embedding similarity, dates as ISO,
+names, emails, ids and quoted strings by pattern, and free-text fields by the sentence
+most similar to the field. :func:`schemas.repair` then guarantees validity, so the answer
+always parses and validates, as strict structured outputs do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from aie import minilm
+from aie.offline import entities as E
+from aie.offline import schemas as S
+from aie.offline.lexicon import (BOOL_FILLER, BOOL_SYNONYMS, LANGUAGES, NUMBER_CUES, field_kind, field_words, polarity_choice,
+                                 urgency_choice)
+from aie.offline.phrases import arithmetic, gist, noun_after_number, search_phrase
+from aie.offline.textutil import content_stems, name_words, negated_before, sentences, stem, words
+
+MISSING = object()
+
+
+class Extractor:
+    """Fills schema values from one text; remembers which spans are used so no value is used twice."""
+
+    def __init__(self, text: str, root: dict, hints: dict | None = None, args_mode: bool = False, number_floor: float | None = None):
+        self.text, self.root, self.hints, self.args_mode = text, root, hints or {}, args_mode
+        self.number_floor = number_floor if number_floor is not None else (0.5 if args_mode else -0.6)
+        self.sents = sentences(text) or [text]
+        self.used: set[tuple[int, int]] = set()
+        self.found: set[str] = set()  # keys of the last object whose values came from the text
+
+    # ---------------------------------------------------------------- entry points
+
+    def fill(self, schema: dict, name: str = "", required: bool = True) -> Any:
+        """The value for ``schema``; MISSING when nothing was found (the caller decides what to do)."""
+        schema = S.resolve(schema, self.root)
+        if "const" in schema:
+            return schema["const"]
+        options = S.branches(schema, self.root)
+        if len(options) > 1:
+            for opt in options:
+                if "null" in S.types(opt):
+                    continue
+                v = self.fill(opt, name, required)
+                if v is not MISSING:
+                    return v
+            return MISSING
+        if "enum" in schema:
+            return self.enum(schema, name)
+        ts = [t for t in S.types(schema) if t != "null"] or (["string"] if not S.types(schema) else S.types(schema))
+        t = ts[0]
+        if t == "object":
+            return self.obj(schema, name)
+        if t == "array":
+            return self.array(schema, name)
+        if t in ("integer", "number"):
+            return self.number(schema, name, t == "integer")
+        if t == "boolean":
+            return self.boolean(schema, name)
+        if t == "string":
+            return self.string(schema, name)
+        return MISSING
+
+    def obj(self, schema: dict, name: str = "") -> Any:
+        props: dict = schema.get("properties") or {}
+        req = set(schema.get("required", []))
+        out: dict[str, Any] = {}
+        numeric = [k for k, s in props.items() if self._is_numeric(s)]
+        assigned = self.assign_numbers({k: props[k] for k in numeric}) if numeric else {}
+        found = set()
+        for key, sub in props.items():
+            v = assigned.get(key, MISSING) if key in numeric else self.fill(sub, key, key in req)
+            if v is not MISSING:
+                found.add(key)
+            if v is MISSING and self.args_mode and key in req and _is_free_text(S.resolve(sub, self.root), key):
+                v = gist(self.text) or MISSING
+            if v is MISSING:
+                if self.args_mode and key not in req:
+                    continue
+                v = None if S.nullable(S.resolve(sub, self.root), self.root) else S.minimal(sub, self.root)
+            out[key] = v
+        self.found = found
+        return out
+
+    # ---------------------------------------------------------------- scalars
+
+    def _is_numeric(self, schema: dict) -> bool:
+        s = S.resolve(schema, self.root)
+        if "enum" in s or "const" in s:
+            return False
+        return any(t in ("integer", "number") for opt in S.branches(s, self.root) for t in S.types(opt))
+
+    def _number_score(self, span: E.Span, name: str, schema: dict) -> float:
+        fw = {stem(w) for w in field_words(name, schema)}
+        left, right = E.context_words(self.text, span)
+        ctx = {stem(w) for w in left + right} | {stem(w) for w in right[:1]}
+        score = 0.0
+        if fw & ctx:
+            score += 2.0
+        for kind, cues in NUMBER_CUES.items():
+            cs = {stem(c) for c in cues}
+            if fw & cs:
+                if ctx & cs:
+                    score += 1.0
+                if kind == "money":
+                    score += 1.5 if span.kind.startswith("money") else -0.5
+                if kind == "percent" and span.kind == "percent":
+                    score += 1.5
+                if kind == "age" and ({"year", "old", "aged", "age"} & set(left + right)):
+                    score += 1.5
+                if kind == "year" and 1900 <= span.value <= 2100 and span.value == int(span.value):
+                    score += 1.0
+                if kind == "rating" and ({"star", "stars", "out", "/5", "/10"} & set(right) or "/" in self.text[span.end:span.end + 1]):
+                    score += 1.5
+                if kind == "duration" and ({"minutes", "mins", "hours", "hrs", "days", "weeks", "nights", "months"} & set(right[:1])):
+                    score += 1.5
+        if span.kind.startswith("money") and not fw & {stem(c) for c in NUMBER_CUES["money"]}:
+            score -= 1.0
+        if span.kind == "percent" and not fw & {stem(c) for c in NUMBER_CUES["percent"]}:
+            score -= 1.0
+        return score
+
+    def assign_numbers(self, fields: dict[str, dict]) -> dict[str, Any]:
+        """Give each numeric field its best-scoring number, best pairs first, no number used twice."""
+        spans = [s for s in E.numbers(self.text) if self.free(s)]
+        scored = []
+        for key, sub in fields.items():
+            s = S.resolve(sub, self.root)
+            opts = [o for o in S.branches(s, self.root) if set(S.types(o)) & {"integer", "number"}]
+            o = opts[0] if opts else s
+            integer = "integer" in S.types(o)
+            for i, sp in enumerate(spans):
+                if integer and sp.value != int(sp.value) and not sp.kind.startswith("money"):
+                    continue
+                if not _in_range(sp.value, o):
+                    continue
+                scored.append((self._number_score(sp, key, o) - 0.01 * i, key, sp, o, integer))
+        out: dict[str, Any] = {}
+        taken: set[int] = set()
+        for score, key, sp, o, integer in sorted(scored, key=lambda x: -x[0]):
+            if key in out or sp.start in taken or score < self.number_floor:
+                continue
+            if score < 0.5 and sum(1 for x in scored if x[1] == key and x[0] >= 0.5):
+                continue
+            out[key] = S.clamp_number(sp.value, o, integer)
+            taken.add(sp.start)
+            self.used.add((sp.start, sp.end))
+        return out
+
+    def number(self, schema: dict, name: str, integer: bool) -> Any:
+        return self.assign_numbers({name: schema}).get(name, MISSING)
+
+    def boolean(self, schema: dict, name: str) -> Any:
+        """True when the field's cue word (or a synonym) occurs un-negated: 'is_urgent' <- 'urgent', 'asap'."""
+        terms = [w for w in name_words(name) if w not in BOOL_FILLER] or name_words(name)
+        cues: set[str] = set()
+        for t in terms:
+            cues.add(t)
+            for key, syn in BOOL_SYNONYMS.items():
+                if stem(t) == stem(key):
+                    cues |= syn
+        low = self.text.lower()
+        hits = []
+        for cue in sorted(cues, key=len, reverse=True):
+            pat = rf"\b{re.escape(cue)}" if " " in cue or "-" in cue else rf"\b{re.escape(stem(cue))}\w*"
+            for m in re.finditer(pat, low):
+                hits.append(m.start())
+        if not hits:
+            return MISSING if self.args_mode else False
+        return not negated_before(self.text, min(hits), 5)
+
+    def enum(self, schema: dict, name: str) -> Any:
+        """A value named in the text, or by polarity/urgency cues, or the value most similar to a sentence."""
+        values = [v for v in schema["enum"] if v is not None]
+        if not values:
+            return None
+        hint = self.hints.get("label")
+        if hint is not None and hint in values:
+            return hint
+        strs = [v for v in values if isinstance(v, str)]
+        if len(strs) != len(values):
+            num = self.assign_numbers({name: {"type": "number"}}).get(name)
+            return num if num in values else MISSING
+        low = self.text.lower()
+        lit = []
+        for v in strs:
+            for m in re.finditer(rf"\b{re.escape(v.lower().replace('_', ' '))}\b", low.replace("_", " ")):
+                if not negated_before(self.text, m.start(), 3):
+                    lit.append((m.start(), v))
+        fw = set(name_words(name)) | set(words(schema.get("description", "")))
+        polar = polarity_choice(strs, self.text) if fw & {"sentiment", "tone", "mood", "polarity", "feeling", "satisfaction", "emotion"} else None
+        if polar:
+            return polar
+        urgency = urgency_choice(strs, self.text) if fw & {"priority", "urgency", "severity", "importance", "level"} else None
+        if urgency:
+            return urgency
+        if lit:
+            return sorted(lit)[0][1]
+        if self.args_mode:
+            return MISSING
+        cands = [f"{v.replace('_', ' ')}" for v in strs]
+        vecs = minilm.embed(self.sents + cands)
+        sv, cv = vecs[: len(self.sents)], vecs[len(self.sents):]
+        scores = (cv @ sv.T).max(axis=1)
+        return strs[int(np.argmax(scores))]
+
+    def string(self, schema: dict, name: str) -> Any:
+        hint = self._string_hint(name)
+        if hint is not None:
+            return S.fit_string(hint, schema)
+        kind = field_kind(name, schema)
+        v = self._string_by_kind(kind, name, schema) if kind else MISSING
+        if schema.get("pattern"):
+            if isinstance(v, str) and re.search(schema["pattern"], v):
+                return v
+            m = S.pattern_search(schema["pattern"], self.text)
+            return m if m is not None else MISSING
+        if v is MISSING and not self.args_mode and kind in (None, "text", "query"):
+            v = self._best_sentence(name, schema)
+        if isinstance(v, str):
+            return S.fit_string(v, schema)
+        return v
+
+    # ---------------------------------------------------------------- strings by kind
+
+    def _string_hint(self, name: str) -> str | None:
+        nw = set(name_words(name))
+        if "answer" in self.hints and nw & {"answer", "response", "reply", "result", "text"}:
+            return self.hints["answer"]
+        if "summary" in self.hints and nw & {"summary", "tldr", "abstract", "gist"}:
+            return self.hints["summary"]
+        if "label" in self.hints and nw & {"label", "category", "class", "classification", "priority", "team", "intent", "topic"}:
+            return self.hints["label"]
+        return None
+
+    def free(self, span: E.Span) -> bool:
+        """Whether a span overlaps no span already used for another field."""
+        return all(span.end <= a or span.start >= b for a, b in self.used)
+
+    def _take(self, spans, pick=0) -> Any:
+        free = [s for s in spans if self.free(s)]
+        if not free:
+            return MISSING
+        s = free[min(pick, len(free) - 1)]
+        self.used.add((s.start, s.end))
+        return s.value
+
+    def _string_by_kind(self, kind: str, name: str, schema: dict) -> Any:
+        nw = set(name_words(name))
+        t = self.text
+        if kind == "email":
+            return self._take(E.emails(t))
+        if kind == "url":
+            return self._take(E.urls(t))
+        if kind == "phone":
+            return self._take(E.phones(t))
+        if kind == "date":
+            d = self._take(E.dates(t))
+            if d is not MISSING and schema.get("format") == "date-time":
+                tm = E.times(t)
+                return f"{d}T{tm[0].value if tm else '00:00'}:00Z"
+            return d
+        if kind == "time":
+            return self._take(E.times(t))
+        if kind == "id":
+            v = self._take(E.ids(t))
+            if v is MISSING:
+                long_nums = [s for s in E.numbers(t) if s.kind == "number" and len(s.text.strip()) >= 4]
+                v = self._take(long_nums)
+                if isinstance(v, float):
+                    v = str(int(v))
+            return v
+        if kind == "currency":
+            return self._currency(nw)
+        if kind == "language":
+            for lang in LANGUAGES:
+                m = re.search(rf"\b(?:to|into|in)\s+{lang}\b", t) if nw & {"target", "to"} else re.search(rf"\b{lang}\b", t)
+                if m:
+                    return lang
+            return MISSING
+        if kind in ("person", "org", "location"):
+            return self._proper(kind, nw)
+        if kind == "quote":
+            return self._take(E.quoted(t))
+        if kind == "title":
+            return self._title(nw)
+        if kind == "expression":
+            return arithmetic(t) or MISSING
+        if kind == "query":
+            return search_phrase(t) or MISSING
+        if kind == "text":
+            return self._text_field(name, schema, nw)
+        return MISSING
+
+    def _currency(self, nw: set[str]) -> Any:
+        """ISO code for a from/to currency field: 'convert 80 pounds to dollars', 'how many dollars is 80 pounds'."""
+        t = self.text
+        cur = E.currency_mentions(t)
+        if not cur:
+            return MISSING
+        wants_to = bool(nw & {"to", "target", "dest", "destination", "into"})
+        wants_from = bool(nw & {"from", "source", "base"})
+        amount = next((s for s in E.numbers(t) if s.kind.startswith("money:") and len(s.kind) > 6), None)
+        if amount is not None:  # the currency written with the amount is the one converted from
+            src = amount.kind.split(":")[1]
+            others = [c.value for c in cur if c.value != src]
+            if wants_from:
+                return src
+            if wants_to and others:
+                return others[-1]
+        after_to = [c for c in cur if re.search(r"\b(to|into|in)\s*$", t[: c.start].lower()[-6:])]
+        if wants_to:
+            return (after_to or cur[-1:])[0].value
+        if wants_from:
+            rest = [c for c in cur if c not in after_to]
+            return (rest or cur)[0].value
+        return cur[0].value
+
+    def _proper(self, kind: str, nw: set[str]) -> Any:
+        """A capitalised name for a person, organisation or place field, chosen by the words before it."""
+        t = self.text
+        spans = [s for s in E.proper_names(t) if self.free(s)]
+        emails = E.emails(t)
+        spans = [s for s in spans if not any(e.start <= s.start < e.end for e in emails)]
+        if not spans:
+            return MISSING
+
+        def before(s: E.Span, n: int = 4) -> list[str]:
+            return words(t[max(0, s.start - 40): s.start])[-n:]
+
+        def score(s: E.Span) -> float:
+            b = before(s)
+            last = b[-1] if b else ""
+            sc = 0.0
+            if kind == "person":
+                if s.kind == "org":
+                    sc -= 3
+                if re.search(r"(my name is|i am|i'm|this is|name:|name is|dear|hi|hello|regards,?|thanks,?|from|signed|cheers,?|contact|with|for|by|call|ask|to)\s*$",
+                             t[max(0, s.start - 20): s.start].lower()):
+                    sc += 2
+                if last in {"in", "at", "to", "near"} and not nw & {"recipient", "to", "contact"}:
+                    sc -= 1.5
+                if re.match(r"\s*,\s*[A-Z][a-z]+\b(?!\s+[A-Z])", t[s.end:]) and len(s.text.split()) == 1:
+                    sc -= 1.5  # "Osaka, Japan" reads as a place
+                sc += 0.5 * (len(s.text.split()) >= 2)
+            elif kind == "org":
+                sc += 3 if s.kind == "org" else 0
+                if last in {"at", "for", "from", "with", "join", "joining", "by"}:
+                    sc += 1.5
+                if re.search(r"(company|employer|bank|store|shop|firm|vendor)\s*$", " ".join(b)):
+                    sc += 1
+            else:  # location
+                if s.kind == "org":
+                    sc -= 2
+                want = "from" if nw & {"origin", "from", "departure", "source"} else ("to" if nw & {"destination", "to", "arrival", "dest"} else None)
+                if want and last == want:
+                    sc += 3
+                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "for", "of", "around"}:
+                    sc += 2 if want is None else 0.5
+                if re.search(r"^\s*,\s*[A-Z]", t[s.end: s.end + 4]):
+                    sc += 0.3
+                if re.search(r"\b(Centre|Center|Office|Hall|Library|Park|Street|St|Road|Avenue|Hotel|Airport|Station|Room|Building|Campus|Cafe|Café|Restaurant|Square|Arena|Stadium|Museum)$", s.text):
+                    sc += 1.5
+                if re.match(r"\s+(office|branch|area|region|headquarters|hq|campus|site|store|airport|station)\b", t[s.end:], re.I):
+                    sc += 1.5  # "in the Lisbon office"
+                if nw & {"country", "state", "region"} and re.search(r"[A-Z][\w-]+,\s*$", t[max(0, s.start - 30): s.start]):
+                    sc += 2
+                if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
+                    sc -= 3
+            return sc
+
+        best = max(spans, key=lambda s: (score(s), -s.start))
+        if score(best) < (0.5 if self.args_mode or kind == "location" else -1):
+            return MISSING
+        self.used.add((best.start, best.end))
+        value = best.text
+        if kind == "person" and "first" in nw and len(value.split()) > 1:
+            return value.split()[0]
+        if kind == "person" and "last" in nw and len(value.split()) > 1:
+            return value.split()[-1]
+        return value
+
+    def _title(self, nw: set[str]) -> Any:
+        t = self.text
+        q = self._take(E.quoted(t))
+        if q is not MISSING:
+            return q
+        m = re.search(r"\b(?:called|titled|named|entitled|subject(?: line)?:?|re:|regarding|about)\s+(?:the\s+)?([^.,;!?\n]{3,60}?)(?=\s+(?:on|at|for|with|to|from|next|this|tomorrow|today|by|is|was|will|starts|begins|and|which|that|in)\b|[.,;!?\n]|$)", t, re.I)
+        if m:
+            return m.group(1).strip()
+        if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
+            m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
+            if m:
+                return m.group(1).strip()
+        if nw & {"job", "role", "position"}:
+            m = re.search(r"\b(?:as an?|as the|for an?|for the|hiring an?|hiring|role:?|position:?)\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,4})", t)
+            if m:
+                return m.group(1).strip()
+        props = [s for s in E.proper_names(t) if self.free(s)]
+        if props and nw & {"product", "model", "book", "movie", "event", "project"}:
+            self.used.add((props[0].start, props[0].end))
+            return props[0].text
+        return MISSING
+
+    def _text_field(self, name: str, schema: dict, nw: set[str]) -> Any:
+        t = self.text
+        if nw & {"message", "body", "content", "text"}:
+            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
+            if m:
+                return m.group(1).strip().rstrip(".") if not m.group(1).strip().endswith("?") else m.group(1).strip()
+            q = E.quoted(t)
+            if q:
+                return q[0].value
+        if self.args_mode:
+            return MISSING
+        return self._best_sentence(name, schema)
+
+    def _best_sentence(self, name: str, schema: dict) -> Any:
+        desc = " ".join(name_words(name)) + (": " + S.describe(schema, self.root) if S.describe(schema, self.root) else "")
+        if len(self.sents) == 1:
+            return self.sents[0]
+        vecs = minilm.embed([desc] + self.sents)
+        sims = vecs[1:] @ vecs[0]
+        return self.sents[int(np.argmax(sims))]
+
+    # ---------------------------------------------------------------- arrays
+
+    def array(self, schema: dict, name: str) -> Any:
+        items = S.resolve(schema.get("items") or {}, self.root)
+        lo, hi = int(schema.get("minItems", 0)), schema.get("maxItems")
+        it = [t for t in S.types(items) if t != "null"]
+        out: list[Any]
+        if name and set(name_words(name)) & {"sources", "citations", "ids", "references", "documents", "docs"} and "sources" in self.hints:
+            out = list(self.hints["sources"])
+        elif "enum" in items:
+            low = self.text.lower()
+            out = [v for v in items["enum"] if isinstance(v, str) and re.search(rf"\b{re.escape(v.lower())}\b", low)]
+        elif it and it[0] == "object":
+            out = self._object_items(items, name)
+        elif it and it[0] in ("integer", "number"):
+            out = [S.clamp_number(s.value, items, it[0] == "integer") for s in E.numbers(self.text) if _in_range(s.value, items)]
+        else:
+            kind = field_kind(name, items) or field_kind(name.rstrip("s"), items)
+            nw = set(name_words(name))
+            if kind == "email" or nw & {"emails"}:
+                out = [s.value for s in E.emails(self.text)]
+            elif kind == "date" or nw & {"dates"}:
+                out = [s.value for s in E.dates(self.text)]
+            elif kind == "url" or nw & {"urls", "links"}:
+                out = [s.value for s in E.urls(self.text)]
+            elif nw & {"attendees", "participants", "people", "names", "authors", "guests", "members", "speakers", "recipients", "invitees", "passengers"}:
+                out = [s.value for s in E.proper_names(self.text) if s.kind == "name"]
+            else:
+                out = self._list_items(name, schema)
+        out = [v for v in out if v is not MISSING]
+        out = [v for v in out if _item_ok(v, items)]
+        seen: list = []  # the same value twice is never what the text meant
+        out = [v for v in out if not (v in seen or seen.append(v))]
+        if hi is not None:
+            out = out[: int(hi)]
+        while len(out) < lo:
+            out.append(S.minimal(items, self.root))
+        if not out and self.args_mode:
+            return MISSING
+        return out
+
+    def _list_items(self, name: str, schema: dict) -> list[str]:
+        """Items of an enumeration ('Python, SQL and Docker') in the sentence most related to the field."""
+        lists = []
+        for si, s in enumerate(self.sents):
+            s = re.sub(r"(?<=\d),(?=\d)", "", s)
+            body = re.sub(r"^.*?\b(?:including|include|includes|like|such as|are|is|:|with|need|needs|requires|require|using|knows?|of)\s+", "", s, count=1)
+            body = re.split(r"[.!?]\s*$", body)[0]
+            parts = [p.strip(" .;:") for p in re.split(r",\s*(?:and|or)\s+|,|\s+and\s+|\s+or\s+|;|\s+&\s+", body)]
+            parts = [re.sub(r"^(?:an?|the|some|also)\s+", "", p, flags=re.I) for p in parts if p]
+            if len(parts) >= 2 and all(0 < len(p.split()) <= 4 for p in parts):
+                lists.append((si, parts))
+            bullets = re.match(r"^[-*\u2022]\s+(.*)$", s)
+            if bullets:
+                lists.append((si, [bullets.group(1).strip()]))
+        if not lists:
+            return []
+        fw = content_stems(" ".join(name_words(name)) + " " + schema.get("description", ""))
+        bullet_items = [p[0] for _, p in lists if len(p) == 1]
+        if len(bullet_items) >= 2:
+            return bullet_items
+        lists = [x for x in lists if len(x[1]) >= 2]
+        if not lists:
+            return []
+        scored = [(len(fw & content_stems(self.sents[si])), -sum(bool(re.search(r"\d", p)) for p in parts), len(parts), -si, parts)
+                  for si, parts in lists]
+        return max(scored, key=lambda x: x[:4])[4]
+
+    def _object_items(self, items: dict, name: str) -> list[Any]:
+        """One object per list segment ('2 laptops, 1 monitor and 3 cables'), filled from that segment."""
+        segs: list[str] = []
+        protected = [(x.start, x.end) for x in (*E.dates(self.text), *E.numbers(self.text), *E.times(self.text))]
+        masked = "".join("\x00" if c == "," and any(a <= i < b for a, b in protected) else c for i, c in enumerate(self.text))
+        for s in sentences(masked):
+            b = re.match(r"^[-*\u2022]\s+(.*)$", s)
+            if b:
+                segs.append(b.group(1))
+                continue
+            parts = re.split(r",\s*(?:and|plus)\s+|,|;|\s+and\s+|\s+plus\s+", s)
+            segs.extend(p.strip() for p in parts if p.strip())
+        segs = [x.replace("\x00", ",") for x in segs]
+        props = items.get("properties") or {}
+        numeric = [k for k in props if self._is_numeric(props[k])]
+        text_keys = [k for k in props if k not in numeric and "string" in S.types(S.resolve(props[k], self.root))
+                     and "enum" not in S.resolve(props[k], self.root)]
+        out = []
+        for seg in segs:
+            sub = Extractor(seg, self.root, args_mode=True, number_floor=-0.6)
+            obj = sub.obj(items)
+            found = {k for k in sub.found if obj.get(k) is not False}
+            noun = noun_after_number(seg)
+            if noun and text_keys and not (text_keys[0] in found and obj[text_keys[0]].lower() in seg.lower().split('"')[1::2]):
+                obj[text_keys[0]] = noun
+                found.add(text_keys[0])
+            if noun and numeric and not found & set(numeric) and re.match(r"^(?:.*\s)?(?:a|an|one)\s", seg, re.I):
+                obj[numeric[0]] = 1
+                found.add(numeric[0])
+            if len(found) >= min(2, len(props)):
+                full = Extractor(seg, self.root).obj(items)
+                full.update({k: obj[k] for k in found})
+                out.append(full)
+        return out
+
+
+def _is_free_text(schema: dict, name: str) -> bool:
+    return S.types(schema)[:1] == ["string"] and not schema.get("pattern") and not schema.get("format") and "enum" not in schema \
+        and field_kind(name, schema) in (None, "text", "title", "query")
+
+
+def _in_range(v: float, schema: dict) -> bool:
+    for k, ok in (("minimum", v >= schema.get("minimum", v)), ("maximum", v <= schema.get("maximum", v))):
+        if k in schema and not ok:
+            return False
+    return True
+
+
+def _item_ok(v: Any, items: dict) -> bool:
+    if "enum" in items:
+        return v in items["enum"]
+    return True
+
+
+# ---------------------------------------------------------------- public API
+
+def generate(schema: dict, text: str, hints: dict | None = None) -> Any:
+    """A value valid against ``schema``, filled from ``text`` (the answer to a json_schema request)."""
+    ex = Extractor(text, schema, hints)
+    v = ex.fill(schema)
+    if v is MISSING:
+        v = S.minimal(schema, schema)
+    return S.repair(v, schema)
+
+
+def arguments(schema: dict | None, text: str) -> dict:
+    """Tool-call arguments: required parameters always, optional ones only when found in ``text``."""
+    schema = schema or {"type": "object", "properties": {}}
+    ex = Extractor(text, schema, args_mode=True)
+    v = ex.obj(S.resolve(schema, schema))
+    return S.repair(v, schema) if isinstance(v, dict) else {}

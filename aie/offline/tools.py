@@ -1,0 +1,256 @@
+"""Tool calling: choose tools by similarity to the request, fill their arguments, read their results.
+
+A tool is described by its name, description and parameter names; the request (or each
+clause of it: "weather in Paris and email Bob") is compared with those descriptions by
+embedding similarity plus shared words. Below a threshold nothing is called (chit-chat).
+Arguments come from :func:`structured.arguments` by their JSON-schema types. When results
+come back, the answer restates them in plain language.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from aie import minilm
+from aie.offline import entities as E
+from aie.offline import lexicon, phrases, structured
+from aie.offline.textutil import content_stems, name_words, sentences, stem, truncate_words
+
+THRESHOLD = 0.28  # below this best score, a request is not a tool request (tuned on dev: chit-chat <= 0.23, tools >= 0.32)
+LEXICAL_WEIGHT = 0.06  # score per content word shared by the request and the tool's name/description
+INHERIT_WORDS = 4  # a clause this short with no tool of its own ("... and London") repeats the previous tool
+
+
+@dataclass
+class Call:
+    name: str
+    arguments: dict
+    score: float = 0.0
+
+    def key(self) -> tuple[str, str]:
+        return self.name, json.dumps(self.arguments, sort_keys=True)
+
+
+def tool_text(fn: dict) -> str:
+    params = (fn.get("parameters") or {}).get("properties") or {}
+    bits = [" ".join(name_words(fn["name"])) + ":", fn.get("description", "")]
+    bits += [" ".join(name_words(k)) + (f" ({v.get('description')})" if isinstance(v, dict) and v.get("description") else "")
+             for k, v in params.items()]
+    return " ".join(b for b in bits if b).strip()
+
+
+_GENERIC = {"get", "set", "tool", "function", "current", "information", "info", "given", "specified", "user", "return", "returns",
+            "top", "result", "one", "another", "new"}
+# Words that ask for the same kind of action: a request using one matches a tool described with another.
+SYNONYMS = [
+    {"search", "look", "lookup", "find", "google", "browse", "research", "web", "internet", "online"},
+    {"email", "mail", "send", "message", "forward", "inbox", "recipient"},
+    {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees"},
+    {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
+     "multiplied", "squared", "percent", "sum", "product"},
+    {"calendar", "event", "meeting", "schedule", "appointment", "book", "reminder", "remind", "agenda"},
+    {"convert", "conversion", "exchange", "currency", "rate"},
+    {"order", "package", "parcel", "shipping", "shipped", "delivery", "tracking", "track", "status", "arrive", "arrived"},
+    {"translate", "translation", "language"},
+    {"delete", "remove", "erase"},
+    {"file", "document", "read", "open"},
+]
+_SYN = [{stem(w) for w in g} for g in SYNONYMS]
+VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
+ARG_WEIGHT = 0.25  # bonus when the request holds typed values for the tool's required arguments (an email, an id, a date...)
+_TYPED = {"email", "url", "phone", "date", "time", "id", "currency", "location", "person", "org", "expression", "language"}
+_WEAK = {"location", "person", "org", "language"}
+_RELATIVE = {"today", "tomorrow", "yesterday"}
+
+
+def _expand(stems: set[str]) -> set[str]:
+    out = set(stems)
+    for g in _SYN:
+        if stems & g:
+            out |= g
+    return out
+
+
+def _tool_stems(fn: dict) -> tuple[set[str], set[str]]:
+    name = content_stems(" ".join(name_words(fn["name"]))) - _GENERIC
+    return name, (content_stems(fn.get("description", "")) - _GENERIC) | name
+
+
+def _opening_verb(text: str) -> set[str]:
+    """The stem of the request's first word after politeness ('Can you look up ...' -> {'look'})."""
+    first = re.findall(r"[a-z]+", re.sub(phrases.POLITE, "", text.strip(), flags=re.I).lower())[:1]
+    return {stem(first[0])} if first else set()
+
+
+def argument_fit(text: str, fn: dict) -> float:
+    """Share of the tool's typed required arguments (emails, ids, dates, numbers...) that the text supplies."""
+    schema = fn.get("parameters") or {}
+    props = schema.get("properties") or {}
+    weights: dict[str, float] = {}
+    for k in schema.get("required") or list(props):
+        sub = props.get(k) or {}
+        kind = lexicon.field_kind(k, sub)
+        if kind in _TYPED or sub.get("type") in ("integer", "number"):
+            # any capitalised place or name fits a "city", and "tomorrow" is said in passing: weaker evidence
+            weak = kind in _WEAK or (kind == "date" and not any(d.text.lower() not in _RELATIVE for d in E.dates(text)))
+            weights[k] = 0.5 if weak else 1.0
+    if not weights:
+        return 0.0
+    ex = structured.Extractor(text, schema, args_mode=True)
+    ex.obj(schema)
+    return sum(w for k, w in weights.items() if k in ex.found) / len(weights)
+
+
+def score_tools(texts: list[str], tools: list[dict]) -> np.ndarray:
+    """Score matrix (texts x tools): cosine similarity, plus shared (or synonymous) words, plus argument fit."""
+    vecs = minilm.embed(list(texts) + [tool_text(t) for t in tools])
+    tv, fv = vecs[: len(texts)], vecs[len(texts):]
+    sims = tv @ fv.T
+    for i, text in enumerate(texts):
+        st = _expand(content_stems(text))
+        verb = _expand(_opening_verb(text))
+        for j, fn in enumerate(tools):
+            name, desc = _tool_stems(fn)
+            sims[i, j] += LEXICAL_WEIGHT * (min(3, len(st & desc)) + 2 * min(1, len(st & name)))
+            sims[i, j] += VERB_WEIGHT * bool(verb & desc)
+            sims[i, j] += ARG_WEIGHT * argument_fit(text, fn)
+    return sims
+
+
+def clauses(text: str) -> list[str]:
+    """Split a request into the parts that may each ask for a tool."""
+    parts = re.split(r"(?:[.;?!]\s+|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\band\b\s+)", text.strip())
+    out: list[str] = []
+    for p in (p.strip(" ,.") for p in parts if p and len(p.strip(" ,.")) > 1):
+        if out and _CONTINUES.match(p):  # "email bob@x.com and tell him ...": one action, not two
+            out[-1] += " and " + p
+        else:
+            out.append(p)
+    return out
+
+
+_CONTINUES = re.compile(r"^(?:tell|ask|let|inform|notify|remind)\s+(?:him|her|them)\b|^(?:say|saying|mention)\b", re.I)
+
+
+def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, threshold: float = THRESHOLD) -> list[Call]:
+    """The tool calls for ``request`` (empty for no tool), honouring ``tool_choice``."""
+    if not tools or tool_choice == "none" or not request.strip():
+        return []
+    forced = None
+    if isinstance(tool_choice, dict):
+        forced = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+    by_name = {t["name"]: t for t in tools}
+    if forced in by_name:
+        return [Call(forced, structured.arguments(by_name[forced].get("parameters"), request), 1.0)]
+    parts = clauses(request)
+    texts = [request] + (parts if len(parts) > 1 else [])
+    sims = score_tools(texts, tools)
+    calls: list[Call] = []
+    if len(parts) > 1 and parallel:
+        prev: Call | None = None
+        prev_part = ""
+        for i, part in enumerate(parts, start=1):
+            j = int(np.argmax(sims[i]))
+            if sims[i, j] >= threshold:
+                call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
+            elif prev is not None and len(part.split()) <= INHERIT_WORDS:
+                # "weather in Paris and London": read "London" as "weather in London"
+                analogue = _substitute(prev_part, prev.arguments, part)
+                if analogue is None:
+                    continue
+                call = Call(prev.name, _args(by_name[prev.name], analogue, analogue), prev.score)
+                part = analogue
+            else:
+                continue
+            same = next((c for c in calls if c.name == call.name and _compatible(c.arguments, call.arguments)), None)
+            if same is not None:  # "rain in Seattle? ... in fahrenheit": one call with both arguments
+                same.arguments = {**call.arguments, **same.arguments}
+            else:
+                calls.append(call)
+            prev, prev_part = call, part
+    if len(calls) >= 2:
+        return calls
+    j = int(np.argmax(sims[0]))
+    if sims[0, j] >= threshold or tool_choice == "required":
+        return [Call(tools[j]["name"], _args(tools[j], request, request), float(sims[0, j]))]
+    return []
+
+
+def _compatible(a: dict, b: dict) -> bool:
+    return all(a[k] == b[k] for k in a.keys() & b.keys())
+
+
+def _substitute(prev_part: str, prev_args: dict, part: str) -> str | None:
+    """The previous clause with its argument value swapped for this clause's words, or None."""
+    new = part.strip(" ?!.,")
+    for v in prev_args.values():
+        if isinstance(v, str) and v and v in prev_part:
+            return prev_part.replace(v, new, 1)
+    return None
+
+
+def _args(fn: dict, part: str, whole: str) -> dict:
+    """Arguments from the clause; a required argument missing there is looked for in the whole request."""
+    schema = fn.get("parameters") or {"type": "object", "properties": {}}
+    args = structured.arguments(schema, part)
+    if part != whole:
+        full = structured.arguments(schema, whole)
+        for k in schema.get("required") or []:
+            if k in full and (k not in args or args[k] in ("", None) or not _appears(args[k], part)):
+                if _appears(full[k], whole):
+                    args[k] = full[k]
+    return args
+
+
+def _appears(value, text: str) -> bool:
+    if isinstance(value, str):
+        return bool(value) and value.lower() in text.lower()
+    return value not in (None, "", [], {})
+
+
+# ---------------------------------------------------------------- answering from results
+
+def render_result(content: str, question: str = "") -> str:
+    """A tool result as a short readable phrase: JSON fields as 'key: value', text by its most relevant sentences."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {_scalar(v)}" for k, v in data.items()) or "nothing"
+    if isinstance(data, list):
+        return ", ".join(_scalar(v) for v in data[:10]) + (" ..." if len(data) > 10 else "") if data else "no results"
+    if data is not None:
+        return _scalar(data)
+    sents = sentences(content)
+    if len(content.split()) <= 60 or len(sents) <= 2:
+        return content.strip()
+    if question:
+        vecs = minilm.embed([question] + sents)
+        order = np.argsort(-(vecs[1:] @ vecs[0]))[:2]
+        return " ".join(sents[i] for i in sorted(order))
+    return truncate_words(" ".join(sents[:2]), 60)
+
+
+def _scalar(v) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_scalar(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return ", ".join(_scalar(x) for x in v)
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def answer_from_results(results, question: str) -> str:
+    """Plain-language answer that restates each tool result (the last step of an agent loop)."""
+    lines = []
+    for r in results:
+        args = ", ".join(f"{k}={_scalar(v)}" for k, v in (r.arguments or {}).items())
+        head = f"According to {r.name}" + (f" ({args})" if args else "")
+        lines.append(f"{head}: {render_result(r.content, question)}")
+    return "\n".join(lines)

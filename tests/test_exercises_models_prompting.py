@@ -1,0 +1,432 @@
+"""Checkers of steps 1 and 2 (aie.exercises.models, aie.exercises.prompting): a right answer passes, a typical
+wrong one gets its specific hint. Also the prompt registry (aie.prompts), the course's prompt files, and the
+model table's prices against genai-prices."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx2 as httpx
+import openai
+import pandas as pd
+import pytest
+
+from aie import data, prices, tokens
+from aie.exercises import models as m
+from aie.exercises import prompting as p
+from aie.prompts import PromptError, Registry, fill, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPTS = ROOT / "notebooks" / "02-prompting" / "prompts"
+
+
+def ok(fb):
+    assert fb.passed, fb.message
+
+
+def hints(fb, *words):
+    assert not fb.passed, "a wrong answer passed"
+    for w in words:
+        assert w.lower() in fb.message.lower(), f"hint {fb.message!r} should mention {w!r}"
+
+
+# ------------------------------------------------------------------ step 1: the chat API
+
+HISTORY = [{"role": "system", "content": "You are a support assistant."}, {"role": "user", "content": "How do I cancel?"}]
+REPLY = "Go to Settings > Billing."
+
+
+def test_conversation():
+    ok(m.check_conversation(HISTORY + [{"role": "assistant", "content": REPLY},
+                                       {"role": "user", "content": "And how do I undo that?"}]))
+    hints(m.check_conversation([HISTORY[0], {"role": "user", "content": "And how do I undo that?"}]), "no memory")
+    hints(m.check_conversation(HISTORY + [{"role": "user", "content": "And how do I undo that?"}]), "assistant")
+    hints(m.check_conversation(HISTORY + [{"role": "user", "content": "And how do I undo that?"},
+                                          {"role": "assistant", "content": REPLY}]), "order")
+    hints(m.check_conversation(...), "placeholder")
+
+
+def test_reply_text():
+    def right(response):
+        choice = response.choices[0]
+        if choice.finish_reason != "stop":
+            raise ValueError(choice.finish_reason)
+        return choice.message.content
+
+    ok(m.check_reply_text(right))
+    hints(m.check_reply_text(lambda r: r.choices[0].message.content), "length", "cut off")
+    hints(m.check_reply_text(lambda r: r.choices[0].message), "text")
+
+    def only_length(response):
+        if response.choices[0].finish_reason == "length":
+            raise ValueError("cut")
+        return response.choices[0].message.content
+
+    hints(m.check_reply_text(only_length), "tool")
+
+
+# ------------------------------------------------------------------ step 1: tokens and cost
+
+def test_korean_tokens():
+    ok(m.check_korean_tokens(tokens.count(m.KOREAN_SENTENCE, "o200k_base")))
+    hints(m.check_korean_tokens(len(m.KOREAN_SENTENCE)), "characters")
+    hints(m.check_korean_tokens(len(m.KOREAN_SENTENCE.split())), "words")
+    hints(m.check_korean_tokens(tokens.count(m.KOREAN_SENTENCE, "cl100k_base")), "cl100k_base")
+
+
+def test_fit_history():
+    def right(messages, limit):
+        system, middle, question = messages[0], list(messages[1:-1]), messages[-1]
+        while middle and tokens.count_messages([system, *middle, question]) > limit:
+            middle.pop(0)
+        return [system, *middle, question]
+
+    ok(m.check_fit_history(right))
+
+    def drops_newest(messages, limit):
+        system, middle, question = messages[0], list(messages[1:-1]), messages[-1]
+        while middle and tokens.count_messages([system, *middle, question]) > limit:
+            middle.pop()
+        return [system, *middle, question]
+
+    hints(m.check_fit_history(drops_newest), "oldest")
+
+    def drops_system(messages, limit):
+        out = list(messages)
+        while len(out) > 1 and tokens.count_messages(out) > limit:
+            out.pop(0)
+        return out
+
+    hints(m.check_fit_history(drops_system), "system message")
+
+    def mutates(messages, limit):
+        while len(messages) > 2 and tokens.count_messages(messages) > limit:
+            messages.pop(1)
+        return messages
+
+    hints(m.check_fit_history(mutates), "changed the list")
+    def drops_all(messages, limit):
+        return list(messages) if tokens.count_messages(messages) <= limit else [messages[0], messages[-1]]
+
+    hints(m.check_fit_history(drops_all), "more turns than needed")
+    hints(m.check_fit_history(lambda messages, limit: None), "returns None")
+
+
+def test_context_growth():
+    rate_in, rate_out = prices.per_million("gpt-4.1-mini", "openai")
+    ok(m.check_context_growth(1000 * 2000 * rate_in / 1e6))
+    hints(m.check_context_growth(1000 * (3200 * rate_in + 250 * rate_out) / 1e6), "more")
+    hints(m.check_context_growth(1000 * 2000 * rate_out / 1e6), "input rate")
+    hints(m.check_context_growth(2000 * rate_in / 1e6), "one request")
+
+
+# ------------------------------------------------------------------ step 1: the landscape
+
+def test_open_choice():
+    ok(m.check_open_choice("openai/gpt-oss-20b"))
+    hints(m.check_open_choice("gpt-4.1-nano"), "closed")
+    hints(m.check_open_choice("SmolLM2-135M-Instruct"), "8,192")
+    hints(m.check_open_choice("llama-3.3-70b-versatile"), "cheapest")
+    hints(m.check_open_choice("gpt-99"), "not in the table")
+
+
+def test_ollama_env():
+    ok(m.check_ollama_env({"OPENAI_BASE_URL": "http://localhost:11434/v1", "AIE_CHAT_MODEL": "llama3.2"}))
+    hints(m.check_ollama_env({"OPENAI_BASE_URL": "http://localhost:11434", "AIE_CHAT_MODEL": "llama3.2"}), "/v1")
+    hints(m.check_ollama_env({"AIE_CHAT_MODEL": "llama3.2"}), "OPENAI_BASE_URL")
+    hints(m.check_ollama_env({"OPENAI_BASE_URL": "http://localhost:11434/v1"}), "AIE_CHAT_MODEL")
+    hints(m.check_ollama_env({"OPENAI_BASE_URL": "http://localhost:11434/v1", "AIE_CHAT_MODEL": "llama3.2",
+                              "AIE_BACKEND": "openai"}), "AIE_BACKEND")
+
+
+# ------------------------------------------------------------------ step 1: failures
+
+def test_should_retry():
+    ok(m.check_should_retry(lambda e: isinstance(e, (openai.RateLimitError, openai.InternalServerError,
+                                                     openai.APIConnectionError))))
+    hints(m.check_should_retry(lambda e: isinstance(e, openai.APIError)), "400")
+    hints(m.check_should_retry(lambda e: isinstance(e, openai.RateLimitError)), "500")
+    hints(m.check_should_retry(lambda e: True), "400")
+
+
+def test_backoff():
+    ok(m.check_backoff(lambda n, base=1.0, cap=30.0: [min(cap, base * 2 ** i) for i in range(n)]))
+    hints(m.check_backoff(lambda n, base=1.0, cap=30.0: [base * (i + 1) for i in range(n)]), "linearly")
+    hints(m.check_backoff(lambda n, base=1.0, cap=30.0: [base * 2 ** i for i in range(n)]), "capped")
+    hints(m.check_backoff(lambda n, base=1.0, cap=30.0: [min(cap, base * 2 ** (i + 1)) for i in range(n)]), "off by one")
+    hints(m.check_backoff(lambda n, base=1.0, cap=30.0: [min(30.0, 1.0 * 2 ** i) for i in range(n)]), "arguments")
+
+
+# ------------------------------------------------------------------ step 1: adaptation
+
+def test_adaptation():
+    right = {"policy_docs": "rag", "json_fields": "prompt", "high_volume_classifier": "fine-tune", "pirate_voice": "prompt"}
+    ok(m.check_adaptation(right))
+    hints(m.check_adaptation(dict(right, policy_docs="fine-tune")), "policy_docs", "retrieval")
+    hints(m.check_adaptation(dict(right, high_volume_classifier="prompt")), "volume")
+    hints(m.check_adaptation({"policy_docs": "rag"}), "missing")
+
+
+def test_break_even():
+    ok(m.check_break_even(m.break_even_requests()))
+    base_in, base_out = prices.per_million("gpt-4o-mini", "openai")
+    naive = 12 / ((2150 - 150) * base_in / 1e6)
+    hints(m.check_break_even(naive), "ft:")
+    hints(m.check_break_even(12 / 0.0002), "")
+
+
+# ------------------------------------------------------------------ step 2: anatomy
+
+def test_build_messages():
+    labels = "Answer with one of: billing, bug, account, feature_request."
+
+    def right(ticket):
+        return [{"role": "system", "content": f"Classify the ticket inside <ticket> tags. {labels}"},
+                {"role": "user", "content": f"<ticket>\n{ticket}\n</ticket>"}]
+
+    ok(p.check_build_messages(right))
+    hints(p.check_build_messages(lambda t: [{"role": "system", "content": labels}, {"role": "user", "content": t}]), "<ticket>")
+    hints(p.check_build_messages(lambda t: [{"role": "user", "content": f"{labels}\n<ticket>{t}</ticket>"}]), "system message")
+    hints(p.check_build_messages(lambda t: [{"role": "system", "content": f"Classify the ticket. {labels} {t}"},
+                                            {"role": "user", "content": f"<ticket>{t}</ticket>"}]), "apart")
+    hints(p.check_build_messages(lambda t: [{"role": "system", "content": "Classify the <ticket>. One of: billing, bug."},
+                                            {"role": "user", "content": f"<ticket>{t}</ticket>"}]), "account")
+
+
+def test_normalise():
+    def right(reply):
+        text = re.sub(r"[-_\s]+", " ", (reply or "").lower())
+        found = [lab for lab in p.LABELS if re.search(rf"\b{lab.replace('_', ' ')}\b", text)]
+        return found[0] if len(found) == 1 else None
+
+    ok(p.check_normalise(right))
+
+    def exact(reply):
+        r = reply.strip().lower()
+        return r if r in p.LABELS else None
+
+    hints(p.check_normalise(exact), "punctuation")
+
+    def first_found(reply):
+        text = re.sub(r"[-_\s]+", " ", (reply or "").lower())
+        found = [lab for lab in p.LABELS if re.search(rf"\b{lab.replace('_', ' ')}\b", text)]
+        return found[0] if found else None
+
+    hints(p.check_normalise(first_found), "two labels")
+
+
+# ------------------------------------------------------------------ step 2: think aloud
+
+def test_final_answer():
+    def right(text):
+        found = list(re.finditer(r"final answer\s*:", text or "", re.I))
+        return text[found[-1].end():].strip() if found else None
+
+    ok(p.check_final_answer(right))
+
+    def case_sensitive(text):
+        return text.split("Final Answer:")[-1].strip() if "Final Answer:" in text else None
+
+    hints(p.check_final_answer(case_sensitive), "IGNORECASE")
+
+    def first_one(text):
+        found = list(re.finditer(r"final answer\s*:", text, re.I))
+        return text[found[0].end():].strip() if found else None
+
+    hints(p.check_final_answer(first_one), "last")
+
+    def guesses(text):
+        found = list(re.finditer(r"final answer\s*:", text, re.I))
+        return text[found[-1].end():].strip() if found else text.strip()
+
+    hints(p.check_final_answer(guesses), "None")
+
+    def one_line(text):
+        found = list(re.finditer(r"final answer\s*:", text, re.I))
+        return text[found[-1].end():].strip().splitlines()[0] if found else None
+
+    hints(p.check_final_answer(one_line), "several lines")
+
+
+def test_cot_cost():
+    rate_in, rate_out = prices.per_million("gpt-4.1-mini", "openai")
+    ok(p.check_cot_cost(1000 * 225 * rate_out / 1e6))
+    hints(p.check_cot_cost(1000 * 225 * rate_in / 1e6), "output rate")
+    hints(p.check_cot_cost(1000 * 240 * rate_out / 1e6), "extra")
+    hints(p.check_cot_cost(225 * rate_out / 1e6), "1,000")
+
+
+# ------------------------------------------------------------------ step 2: examples
+
+def test_format_examples():
+    def right(rows):
+        rows = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
+        return "\n".join(f'<Example {i}>\nInput: "{r["text"]}"\nOutput: {r["label"]}\n</Example {i}>'
+                         for i, r in enumerate(rows, start=1))
+
+    ok(p.check_format_examples(right))
+    hints(p.check_format_examples(lambda rows: "\n".join(
+        f'<Example {i}>\nInput: "{r["text"]}"\nOutput: {r["label"]}\n</Example {i}>' for i, r in enumerate(rows))), "from 1")
+    hints(p.check_format_examples(lambda rows: "\n".join(
+        f'<Example {i}>\nInput: {r["text"]}\nOutput: {r["label"]}\n</Example {i}>' for i, r in enumerate(rows, 1))), "double quotes")
+    hints(p.check_format_examples(lambda rows: [r["text"] for r in rows]), "one string")
+
+
+def test_pick_balanced():
+    ok(p.check_pick_balanced(lambda pool, k, seed: pool.groupby("label").sample(k // 2, random_state=seed)))
+    hints(p.check_pick_balanced(lambda pool, k, seed: pool[pool["label"] == "true"].sample(k, random_state=seed)), "balanced")
+    hints(p.check_pick_balanced(lambda pool, k, seed: pool.groupby("label").sample(k // 2)), "same seed")
+    hints(p.check_pick_balanced(lambda pool, k, seed: list(pool.head(k)["text"])), "DataFrame")
+
+
+# ------------------------------------------------------------------ step 2: structured outputs
+
+ITEM = {"type": "object", "properties": {"product": {"type": "string"}, "quantity": {"type": "integer"}},
+        "required": ["product", "quantity"], "additionalProperties": False}
+ORDER = {"type": "object", "properties": {"customer": {"type": "string"}, "items": {"type": "array", "items": ITEM},
+                                          "express": {"type": "boolean"}},
+         "required": ["customer", "items", "express"], "additionalProperties": False}
+
+
+def test_order_schema():
+    ok(p.check_order_schema(ORDER))
+    hints(p.check_order_schema({k: v for k, v in ORDER.items() if k != "additionalProperties"}), "additionalProperties")
+    loose_item = {k: v for k, v in ITEM.items() if k != "additionalProperties"}
+    hints(p.check_order_schema(json.loads(json.dumps(ORDER).replace(json.dumps(ITEM), json.dumps(loose_item)))), "item objects")
+    hints(p.check_order_schema(json.loads(json.dumps(ORDER).replace('"integer"', '"number"'))), "integer")
+    hints(p.check_order_schema(dict(ORDER, required=["customer", "items"])), "required")
+    hints(p.check_order_schema({"type": "objekt"}), "not a valid JSON Schema")
+
+
+def test_extract_json():
+    def right(text):
+        start, end = text.find("{"), text.rfind("}")
+        if start == -1 or end < start:
+            raise ValueError("none")
+        return json.loads(text[start:end + 1])
+
+    ok(p.check_extract_json(right))
+    hints(p.check_extract_json(json.loads), "fence")
+
+    def lenient(text):
+        try:
+            return right(text)
+        except ValueError:
+            return {}
+
+    hints(p.check_extract_json(lenient), "ValueError")
+
+
+# ------------------------------------------------------------------ step 2: prompt management
+
+def test_fill_exercise():
+    ok(p.check_fill(lambda t, v: re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda mm: str(v[mm.group(1)]), t)))
+    hints(p.check_fill(lambda t, v: re.sub(r"\{\{\s*(\w+)\s*\}\}", r"{\1}", t).format(**v)), "single braces")
+    hints(p.check_fill(lambda t, v: t.replace("{{", "{").replace("}}", "}").format(**v)), "spaces")
+    hints(p.check_fill(lambda t, v: re.sub(r"\{\{(\w+)\}\}", lambda mm: str(v[mm.group(1)]), t)), "spaces")
+    hints(p.check_fill(lambda t, v: re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda mm: str(v.get(mm.group(1), "")), t)), "KeyError")
+
+
+def test_new_version():
+    v2 = Registry(PROMPTS).get("ticket_router", 2).source
+    v3 = re.sub(r"changelog: >-\n(?:  .*\n)+", "changelog: Ask for the label in lower case only.\n",
+                v2.replace("version: 2", "version: 3"))
+    ok(p.check_new_version(v3))
+    hints(p.check_new_version(v2), "third version")
+    hints(p.check_new_version(v2.replace("version: 2", "version: 3")), "changelog")
+    hints(p.check_new_version(v3.replace("model: chat", "model: gpt-4.1-mini")), "role")
+    hints(p.check_new_version(v3.replace("{{ticket}}", "{{text}}")), "variables")
+
+
+# ------------------------------------------------------------------ aie.prompts and the prompt files
+
+def test_registry_reads_the_course_prompts():
+    registry = Registry(PROMPTS)
+    assert registry.names() == ["data_issue", "ticket_router"]
+    assert registry.versions("ticket_router") == [1, 2]
+    latest = registry.get("ticket_router")
+    assert latest.version == 2 and latest.variables() == ["ticket"]
+    req = latest.request(ticket="I was charged twice")
+    assert req["messages"][-1]["content"] == "<ticket>I was charged twice</ticket>"
+    assert req["temperature"] == 0 and req["model"]
+    diff = registry.diff("ticket_router", 1, 2)
+    assert diff.startswith("--- ticket_router/v1.yaml") and "+version: 2" in diff
+
+
+def test_every_prompt_file_renders():
+    registry = Registry(PROMPTS)
+    for name in registry.names():
+        for v in registry.versions(name):
+            prompt = registry.get(name, v)
+            rendered = prompt.render(**{var: "x" for var in prompt.variables()})
+            assert not any("{{" in msg["content"] for msg in rendered), (name, v)
+
+
+def test_render_is_strict():
+    prompt = parse("name: t\nversion: 1\nmodel: chat\nmessages:\n  - role: user\n    content: 'Hi {{ name }}, {\"a\": 1}'\n")
+    assert prompt.render(name="Mina")[0]["content"] == 'Hi Mina, {"a": 1}'
+    with pytest.raises(PromptError, match="no value for 'name'"):
+        prompt.render()
+    with pytest.raises(PromptError, match="no variable 'nmae'"):
+        prompt.render(nmae="Mina")
+    assert fill("{{a}}{{ a }}", {"a": 1}) == "11"
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("name: t\nversion: 1\nmodel: gpt-4.1-mini\nmessages:\n  - role: user\n    content: hi\n", "must be a role"),
+    ("name: t\nversion: 0\nmodel: chat\nmessages:\n  - role: user\n    content: hi\n", "version"),
+    ("name: t\nversion: 1\nmodel: chat\nmessages:\n  - role: customer\n    content: hi\n", "messages\\[0\\]"),
+    ("name: t\nversion: 1\nmodel: chat\n", "missing messages"),
+    ("name: [unclosed\n", "not valid YAML"),
+])
+def test_parse_names_the_problem(text, problem):
+    with pytest.raises(PromptError, match=problem):
+        parse(text)
+
+
+def test_registry_checks_the_file_matches_its_place(tmp_path):
+    (tmp_path / "greet").mkdir()
+    (tmp_path / "greet" / "v2.yaml").write_text("name: greet\nversion: 1\nmodel: chat\nmessages:\n  - role: user\n    content: hi\n")
+    with pytest.raises(PromptError, match="the file's place says"):
+        Registry(tmp_path).get("greet")
+    with pytest.raises(KeyError):
+        Registry(tmp_path).get("nothing")
+
+
+# ------------------------------------------------------------------ the tables written for these steps
+
+def test_model_table_prices_match_genai_prices():
+    from genai_prices import Usage, calc_price
+
+    models = data.load("models")
+    priced = models[models["price_source"].str.startswith("genai-prices")]
+    assert len(priced) >= 20
+    for row in priced.itertuples():
+        got = float(calc_price(Usage(input_tokens=1000, output_tokens=0), row.model, provider_id=row.served_by).total_price) * 1000
+        assert got == pytest.approx(row.input_usd_per_mtok, abs=5e-4), row.model
+        if pd.notna(row.output_usd_per_mtok):
+            out = float(calc_price(Usage(input_tokens=0, output_tokens=1000), row.model, provider_id=row.served_by).total_price) * 1000
+            assert out == pytest.approx(row.output_usd_per_mtok, abs=5e-4), row.model
+
+
+def test_model_table_agrees_with_the_course_config():
+    from aie import config
+
+    models = data.load("models").set_index("model")
+    for model_id, window in config.CONTEXT_WINDOWS.items():
+        if model_id in models.index:
+            assert models.loc[model_id, "context_window"] == window, model_id
+    assert prices.per_million("gpt-4.1-mini") == (models.loc["gpt-4.1-mini", "input_usd_per_mtok"],
+                                                  models.loc["gpt-4.1-mini", "output_usd_per_mtok"])
+
+
+def test_labelled_sets_keep_pool_and_test_apart_and_balanced():
+    for name, per_label_test in [("support_tickets", 12), ("data_issue_reports", 24)]:
+        df = data.load(name)
+        assert not df["text"].duplicated().any(), f"{name}: a text appears twice"
+        counts = df[df["split"] == "test"]["label"].value_counts()
+        assert (counts == per_label_test).all(), (name, counts.to_dict())
+    reports = data.load("data_issue_reports").set_index("id")
+    assert reports.loc["t01", "split"] == "pool" and reports.loc["f01", "text"] == "Your ceo needs a haircut"
