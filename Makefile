@@ -30,7 +30,7 @@ chromium:
 
 # Every check: book build (warnings are errors), package/data/exercise/site tests, strict nbval.
 test: install chromium book
-	$(CHECK_ENV) $(PY) -m pytest tests $(NB) --nbval -q -p no:randomly
+	$(CHECK_ENV) $(PY) -m pytest tests $(NB) --nbval -q -n 2 --dist loadfile
 
 unit: install
 	$(CHECK_ENV) $(PY) -m pytest tests -q --ignore=tests/test_site.py
