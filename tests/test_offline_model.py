@@ -381,3 +381,14 @@ def test_errors_are_the_sdk_exceptions(client):
     with pytest.raises(openai.BadRequestError) as e:
         chat(client, [{"role": "user", "content": "word " * 20_000}])
     assert e.value.code == "context_length_exceeded"
+
+
+def test_abstain_phrase_with_an_apostrophe_is_kept_whole():
+    import aie
+
+    c = aie.client(quiet=True)
+    system = "Answer only from the context. If the answer is not there, say 'I don't know'."
+    user = "Context:\n[a] The shop opens at 9am.\n\nQuestion: Who won the 1998 World Cup?"
+    r = c.chat.completions.create(model=aie.model("chat"), temperature=0,
+                                  messages=[{"role": "system", "content": system}, {"role": "user", "content": user}])
+    assert r.choices[0].message.content == "I don't know"

@@ -98,7 +98,7 @@ class Prompt:
     def abstain_phrase(self) -> str | None:
         """The phrase the instructions ask for when the answer is not in the context, if any."""
         m = re.search(r"(?:say|respond with|reply with|answer with|answer|reply|respond|output|write)\s*:?\s*"
-                      r"(?:\"([^\"\n]{3,80})\"|\u201c([^\u201d\n]{3,80})\u201d|'([^'\n]{3,80})'(?!\w))", self.instructions, re.I)
+                      r"(?:\"([^\"\n]{3,80})\"|\u201c([^\u201d\n]{3,80})\u201d|'((?:[^'\n]|(?<=\w)'(?=\w)){3,80})'(?!\w))", self.instructions, re.I)  # don't/can't stay inside
         if m and re.search(r"\b(not|n't|no|cannot|unknown|unsure|insufficient)\b", self.instructions[max(0, m.start() - 160): m.end() + 40], re.I):
             return next(g for g in m.groups() if g).strip()
         return None
