@@ -28,7 +28,7 @@ NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seven
 CURRENCIES = {
     "usd": "USD", "dollar": "USD", "dollars": "USD", "$": "USD", "us dollars": "USD", "bucks": "USD",
     "eur": "EUR", "euro": "EUR", "euros": "EUR", "\u20ac": "EUR",
-    "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "sterling": "GBP", "\u00a3": "GBP",
+    "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "sterling": "GBP", "quid": "GBP", "\u00a3": "GBP",
     "jpy": "JPY", "yen": "JPY", "\u00a5": "JPY", "chf": "CHF", "swiss francs": "CHF", "franc": "CHF", "francs": "CHF",
     "cad": "CAD", "canadian dollars": "CAD", "aud": "AUD", "australian dollars": "AUD", "inr": "INR", "rupees": "INR",
     "krw": "KRW", "won": "KRW", "cny": "CNY", "yuan": "CNY", "rmb": "CNY", "mxn": "MXN", "pesos": "MXN",
@@ -44,7 +44,7 @@ COMMON_CAPS = {
     "i'd", "i've", "let", "let's", "just", "still", "after", "before", "since", "for", "from", "to", "in", "on", "at",
     "with", "by", "of", "as", "not", "ignore", "json", "output", "input", "extract", "return", "name", "ceo", "cto",
     "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "llc", "corp", "gmbh", "mon", "tue", "wed", "thu", "fri", "sat",
-    "sun", "usd", "eur", "gbp", "api", "faq", "id", "ps", "p.s", "fyi", "all", "none", "some", "any", "each", "every",
+    "sun", "usd", "eur", "gbp", "api", "we're", "we've", "we'll", "you're", "they're", "it's", "here's", "there's", "i'll", "faq", "id", "ps", "p.s", "fyi", "all", "none", "some", "any", "each", "every",
 }
 # Verbs and other words that often open a sentence with a capital letter ("Met Priya Raman", "Join Fjord Robotics").
 OPENERS = set("""
@@ -69,6 +69,10 @@ class Span:
 
 def _num(s: str) -> float:
     return float(s.replace(",", "").replace("\u2009", ""))
+
+
+_PEOPLE = (r"\b(?:my|our)\s+(?:partner|wife|husband|friend|colleague|boss|son|daughter|mum|mom|dad|sister|brother|girlfriend|boyfriend|fianc\u00e9e?)\s+and\s+(?:I|me|myself)\b"
+           r"|\b(?:me|I|myself)\s+(?:and|plus|\+)\s+(?:my\s+)?(?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\s+(?:colleagues|friends|others|kids|children|people|co-?workers|guests|teammates|family members)\b")
 
 
 @lru_cache(maxsize=512)
@@ -101,6 +105,17 @@ def numbers(text: str) -> tuple[Span, ...]:
         n = _num(raw) * (1000 if m.group(3) else 1)
         out.append(Span(m.start(), m.end(), m.group(0), n, "percent" if m.group(2) else "number"))
         taken.append((m.start(), m.end()))
+    tens = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+    for m in re.finditer(r"\b(" + "|".join(tens) + r")[- ](one|two|three|four|five|six|seven|eight|nine)\b", text, re.I):
+        if free(m.start(), m.end()):  # "thirty-five"
+            out.append(Span(m.start(), m.end(), m.group(0), float(NUMBER_WORDS[m.group(1).lower()] + NUMBER_WORDS[m.group(2).lower()]), "word"))
+            taken.append((m.start(), m.end()))
+    for m in re.finditer(_PEOPLE, text, re.I):  # "my partner and I" is two people, "me and two colleagues" three
+        if free(m.start(), m.end()):
+            k = m.group("n")
+            n = 2 if k is None else 1 + (int(k) if k.isdigit() else NUMBER_WORDS.get(k.lower(), 1))
+            out.append(Span(m.start(), m.end(), m.group(0), float(n), "people"))
+            taken.append((m.start(), m.end()))
     for w, n in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
         for m in re.finditer(rf"\b{w}\b", text, re.I):
             if free(m.start(), m.end()) and not (w in {"one", "single"} and re.match(r"\s+(of|more|another|thing|day)\b", text[m.end():], re.I)):
@@ -150,6 +165,9 @@ def dates(text: str) -> tuple[Span, ...]:
     return tuple(sorted(out, key=lambda s: s.start))
 
 
+_HOURS = "one two three four five six seven eight nine ten eleven twelve".split()
+
+
 @lru_cache(maxsize=512)
 def times(text: str) -> tuple[Span, ...]:
     """Clock times as HH:MM (24 h): '3pm', '3:30 pm', '15:30', 'noon'."""
@@ -164,6 +182,20 @@ def times(text: str) -> tuple[Span, ...]:
             h = 0
         if h < 24 and mi < 60:
             out.append(Span(m.start(), m.end(), m.group(0), f"{h:02d}:{mi:02d}", "time"))
+    spoken = r"(?P<q>quarter|half|\d{1,2}|ten|twenty|twenty-five|five)\s+(?P<rel>past|to|after)\s+(?P<h>\d{1,2}|" + "|".join(_HOURS) + r")\b(?P<rest>(?:\s+o'clock)?\s*(?:in the (?:morning|afternoon|evening)|at night|[ap]\.?m\.?|tonight)?)"
+    for m in re.finditer(spoken, text, re.I):
+        h = int(m.group("h")) if m.group("h").isdigit() else _HOURS.index(m.group("h").lower()) + 1
+        q = m.group("q").lower()
+        mins = {"quarter": 15, "half": 30, "ten": 10, "twenty": 20, "twenty-five": 25, "five": 5}.get(q) or int(q)
+        if m.group("rel").lower() == "to":
+            h, mins = (h - 1) or 12, 60 - mins
+        rest = m.group("rest").lower()
+        if re.search(r"afternoon|evening|night|p\.?m|tonight", rest) and h < 12:
+            h += 12
+        if h < 24 and mins < 60 and not any(sp.start <= m.start() < sp.end for sp in out):
+            out.append(Span(m.start(), m.end(), m.group(0).strip(), f"{h:02d}:{mins:02d}", "time"))
+    spoken_spans = [sp for sp in out if not re.match(r"\d{1,2}(:\d{2})?\s?[ap]", sp.text, re.I) and " " in sp.text]
+    out = [sp for sp in out if sp in spoken_spans or not any(o.start <= sp.start and sp.end <= o.end for o in spoken_spans)]
     for m in re.finditer(r"\b(noon|midday|midnight)\b", text, re.I):
         out.append(Span(m.start(), m.end(), m.group(0), "00:00" if m.group(1).lower() == "midnight" else "12:00", "time"))
     return tuple(sorted(out, key=lambda s: s.start))
@@ -192,7 +224,7 @@ def phones(text: str) -> tuple[Span, ...]:
 def ids(text: str) -> tuple[Span, ...]:
     """Identifiers such as order numbers: '#48213', 'A-1234', 'INV-2025-007', 'TK8841'."""
     out = []
-    for m in re.finditer(r"#\d{3,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b", text):
+    for m in re.finditer(r"#\d{3,}\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b", text):
         out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d{4,})\b", text, re.I):
         if not any(s.start <= m.start(1) < s.end for s in out):
@@ -212,7 +244,7 @@ def proper_names(text: str) -> tuple[Span, ...]:
     """Runs of capitalised words that are not sentence openers or common words: people, places, companies."""
     out = []
     word = r"(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}(?![a-z])|[A-Z]\.)"
-    for m in re.finditer(rf"{word}(?:\s+(?:(?:van|de|der|da|von|del|la|le|of)\s+)?{word})*(?:\s+{ORG_SUFFIX})?", text):
+    for m in re.finditer(rf"{word}(?:[ \t]+(?:(?:van|de|der|da|von|del|la|le|of)[ \t]+)?{word})*(?:[ \t]+{ORG_SUFFIX})?", text):
         toks = m.group(0).split()
         start = m.start()
         while toks and (toks[0].lower().strip(".") in COMMON_CAPS or toks[0].lower() in MONTHS or toks[0].lower() in WEEKDAYS

@@ -36,7 +36,17 @@ def arithmetic(text: str) -> str | None:
     """An arithmetic expression in the text ('what is 12 times 7' -> '12 * 7'; '15% of 80' -> '15 / 100 * 80')."""
     s = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     s = re.sub(r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)", s, flags=re.I)
-    s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+of\s+([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
+    s = re.sub(r"[$\u20ac\u00a3](?=\d)", "", s)
+    # "an 18% tip on a 64.50 bill", "15 percent of 80"
+    s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+(?:[a-z]+\s+){0,2}?(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
+    # "237.60 ... four of us splitting it evenly": a total shared by a number of people
+    share = re.search(r"\b(?:split|divide|share)\s+(?:up\s+)?([\d.]*\d)\b.*?\b(?:between|among|by|into|in)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\b"
+                      r"|([\d.]*\d)\b.*?\b(?:split|splitting|shared?|sharing|divided?)\b.*?\b(?:between|among|by|in)?\s*(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\b"
+                      r"|([\d.]*\d)\b.*?\b(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:of us|people|ways|friends|persons)\b.*?\b(?:split|splitting|share|sharing|each)\b", s, re.I)
+    if share and not re.search(r"[-+*/]\s*\d|\b(?:times|plus|minus|over)\b", s):
+        total, n = next((share.group(k), share.group(k + 1)) for k in (1, 3, 5) if share.group(k))
+        n = str(E.NUMBER_WORDS.get(n.lower(), n))
+        return f"{total.rstrip('.')} / {n}"
     s = re.sub(r"([\d.]+)\s+squared\b", r"\1 ** 2", s, flags=re.I)
     for pat, op in OPS:
         s = re.sub(pat, f" {op} ", s, flags=re.I)

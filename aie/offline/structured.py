@@ -194,6 +194,9 @@ class Extractor:
             for m in re.finditer(rf"\b{re.escape(v.lower().replace('_', ' '))}\b", low.replace("_", " ")):
                 if not negated_before(self.text, m.start(), 3):
                     lit.append((m.start(), v))
+        for v in strs:  # "degrees C" is celsius
+            for pat in ENUM_ALIASES.get(v.lower(), ()):
+                lit += [(m.start(), v) for m in re.finditer(pat, self.text)]
         fw = set(name_words(name)) | set(words(schema.get("description", "")))
         polar = polarity_choice(strs, self.text) if fw & {"sentiment", "tone", "mood", "polarity", "feeling", "satisfaction", "emotion"} else None
         if polar:
@@ -313,8 +316,8 @@ class Extractor:
             others = [c.value for c in cur if c.value != src]
             if wants_from:
                 return src
-            if wants_to and others:
-                return others[-1]
+            if wants_to:  # converting to the currency it is already in is no conversion
+                return others[-1] if others else MISSING
         after_to = [c for c in cur if re.search(r"\b(to|into|in)\s*$", t[: c.start].lower()[-6:])]
         if wants_to:
             return (after_to or cur[-1:])[0].value
@@ -352,6 +355,8 @@ class Extractor:
                 sc += 0.5 * (len(s.text.split()) >= 2)
             elif kind == "org":
                 sc += 3 if s.kind == "org" else 0
+                if re.match(r"(Head|Director|Manager|VP|Vice|Chief|Senior|Lead|Principal|Engineer|Officer)\b", s.text):
+                    sc -= 2  # "Head of Partnerships" is a job title
                 if last in {"at", "for", "from", "with", "join", "joining", "by"}:
                     sc += 1.5
                 if re.search(r"(company|employer|bank|store|shop|firm|vendor)\s*$", " ".join(b)):
@@ -362,6 +367,8 @@ class Extractor:
                 want = "from" if nw & {"origin", "from", "departure", "source"} else ("to" if nw & {"destination", "to", "arrival", "dest"} else None)
                 if want and last == want:
                     sc += 3
+                elif want == "from" and re.match(r"\s+to\s+[A-Z]", t[s.end:]):
+                    sc += 3  # "Singapore to Sydney"
                 elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "for", "of", "around"}:
                     sc += 2 if want is None else 0.5
                 if re.search(r"^\s*,\s*[A-Z]", t[s.end: s.end + 4]):
@@ -395,6 +402,9 @@ class Extractor:
         m = re.search(r"\b(?:called|titled|named|entitled|subject(?: line)?:?|re:|regarding|about)\s+(?:the\s+)?([^.,;!?\n]{3,60}?)(?=\s+(?:on|at|for|with|to|from|next|this|tomorrow|today|by|is|was|will|starts|begins|and|which|that|in)\b|[.,;!?\n]|$)", t, re.I)
         if m:
             return m.group(1).strip()
+        m = re.search(r"^(?:please\s+)?(?:put|add|schedule|create|book|set up|pencil in|block out|make)\s+(?:an?\s+|the\s+)?(.{3,60}?)\s+(?:in|on|to|into)\s+(?:my|the|our)\s+(?:calendar|diary|agenda|schedule)\b", t.strip(), re.I)
+        if m and not E.dates(m.group(1)):
+            return m.group(1).strip()
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
             m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
             if m:
@@ -412,7 +422,7 @@ class Extractor:
     def _text_field(self, name: str, schema: dict, nw: set[str]) -> Any:
         t = self.text
         if nw & {"message", "body", "content", "text"}:
-            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
+            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them) know(?: that)?|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
             if m:
                 return m.group(1).strip().rstrip(".") if not m.group(1).strip().endswith("?") else m.group(1).strip()
             q = E.quoted(t)
@@ -532,6 +542,17 @@ class Extractor:
                 full.update({k: obj[k] for k in found})
                 out.append(full)
         return out
+
+
+ENUM_ALIASES = {
+    "celsius": (r"\u00b0\s?C\b", r"\bdegrees? C\b", r"(?i)\bcentigrade\b"),
+    "fahrenheit": (r"\u00b0\s?F\b", r"\bdegrees? F\b"),
+}
+
+
+def free_text(schema: dict, name: str, root: dict) -> bool:
+    """Whether a field takes free text (a title, a message body, a query), which the request's gist can fill."""
+    return _is_free_text(S.resolve(schema, root), name)
 
 
 def _is_free_text(schema: dict, name: str) -> bool:

@@ -105,6 +105,26 @@ def argument_fit(text: str, fn: dict) -> float:
     return sum(w for k, w in weights.items() if k in ex.found) / len(weights)
 
 
+def fillable(fn: dict, *texts: str) -> bool:
+    """Whether the texts supply every required argument that free text cannot stand in for.
+
+    A model does not call ``send_email`` without an address or ``get_weather`` without a place:
+    "what does the CC field in an email mean?" is a question, not a request to send anything.
+    """
+    schema = fn.get("parameters") or {}
+    props = schema.get("properties") or {}
+    need = [k for k in schema.get("required") or [] if not structured.free_text(props.get(k) or {}, k, schema)]
+    if not need:
+        return True
+    for text in texts:
+        ex = structured.Extractor(text, schema, args_mode=True)
+        ex.obj(schema)
+        need = [k for k in need if k not in ex.found]
+        if not need:
+            return True
+    return False
+
+
 def score_tools(texts: list[str], tools: list[dict]) -> np.ndarray:
     """Score matrix (texts x tools): cosine similarity, plus shared (or synonymous) words, plus argument fit."""
     vecs = minilm.embed(list(texts) + [tool_text(t) for t in tools])
@@ -123,7 +143,7 @@ def score_tools(texts: list[str], tools: list[dict]) -> np.ndarray:
 
 def clauses(text: str) -> list[str]:
     """Split a request into the parts that may each ask for a tool."""
-    parts = re.split(r"(?:[.;?!]\s+|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\band\b\s+)", text.strip())
+    parts = re.split(r"(?:[.;?!]\s+|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
     out: list[str] = []
     for p in (p.strip(" ,.") for p in parts if p and len(p.strip(" ,.")) > 1):
         if out and _CONTINUES.match(p):  # "email bob@x.com and tell him ...": one action, not two
@@ -154,13 +174,16 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
         prev: Call | None = None
         prev_part = ""
         for i, part in enumerate(parts, start=1):
-            j = int(np.argmax(sims[i]))
-            if sims[i, j] >= threshold:
+            j = _best(sims[i], tools, threshold, part, request)
+            if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
             elif prev is not None and len(part.split()) <= INHERIT_WORDS:
                 # "weather in Paris and London": read "London" as "weather in London"
                 analogue = _substitute(prev_part, prev.arguments, part)
-                if analogue is None:
+                if analogue is None or not fillable(by_name[prev.name], analogue):
+                    # "... in Phoenix? fahrenheit pls": an option for the previous call, not a new one
+                    prev.arguments.update({k: v for k, v in structured.arguments(by_name[prev.name].get("parameters"), part).items()
+                                           if k not in prev.arguments and _appears(v, part)})
                     continue
                 call = Call(prev.name, _args(by_name[prev.name], analogue, analogue), prev.score)
                 part = analogue
@@ -174,10 +197,24 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             prev, prev_part = call, part
     if len(calls) >= 2:
         return calls
-    j = int(np.argmax(sims[0]))
-    if sims[0, j] >= threshold or tool_choice == "required":
+    j = _best(sims[0], tools, threshold, request)
+    if j is None and len(calls) == 1:  # "any ramen places near here? find some online": one clause asks for it
+        j = next(k for k, t in enumerate(tools) if t["name"] == calls[0].name)
+    if j is None and tool_choice == "required":
+        j = int(np.argmax(sims[0]))
+    if j is not None:
         return [Call(tools[j]["name"], _args(tools[j], request, request), float(sims[0, j]))]
     return []
+
+
+def _best(row: np.ndarray, tools: list[dict], threshold: float, *texts: str) -> int | None:
+    """The best-scoring tool above the threshold whose required arguments the text can fill."""
+    for j in np.argsort(-row):
+        if row[j] < threshold:
+            return None
+        if fillable(tools[j], *texts):
+            return int(j)
+    return None
 
 
 def _compatible(a: dict, b: dict) -> bool:
