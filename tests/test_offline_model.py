@@ -255,7 +255,25 @@ def test_spoken_values_are_extracted():
         (35.0, "word"), (3.0, "people"), (2.0, "people")]
     assert arithmetic("what's an 18% tip on a $64.50 bill?") == "18 / 100 * 64.50"
     assert arithmetic("dinner came to 237.60 and four of us are splitting it") == "237.60 / 4"
+    assert arithmetic("3 pizzas at $14.75 each plus a $6 delivery fee") == "3 * 14.75 + 6"
+    assert arithmetic("$350 every month for 18 months") == "350 * 18"
     assert [s.text for s in E.proper_names("Best regards,\nRafael Ortega\nTidewater Energy")] == ["Rafael Ortega", "Tidewater Energy"]
+
+
+def test_structured_reads_forms_ratings_and_opposites(client):
+    job = {"type": "object", "properties": {"remote": {"type": "boolean"}, "skills": {"type": "array", "items": {"type": "string"}}},
+           "required": ["remote", "skills"], "additionalProperties": False}
+    v = structured(client, job, "Remote isn't an option: this role is fully on-site. The skills listed were Go, Rust and SQL.")
+    assert v == {"remote": False, "skills": ["Go", "Rust", "SQL"]}
+    review = {"type": "object", "properties": {"sentiment": {"type": "string", "enum": ["positive", "mixed", "negative"]}},
+              "required": ["sentiment"], "additionalProperties": False}
+    assert structured(client, review, "Returned it. The case cracked on day one. 2/5, look elsewhere.")["sentiment"] == "negative"
+    assert structured(client, review, "Five stars, I would buy it again.")["sentiment"] == "positive"
+    order = {"type": "object", "properties": {"items": {"type": "array", "items": {
+        "type": "object", "properties": {"product": {"type": "string"}, "quantity": {"type": "integer"}},
+        "required": ["product", "quantity"], "additionalProperties": False}}}, "required": ["items"], "additionalProperties": False}
+    v = structured(client, order, "ORDER FORM\nName: Hannah Vogel\nItems: 3 x bike helmet, 2 x LED rear light\nShipping: standard")
+    assert v["items"] == [{"product": "bike helmet", "quantity": 3}, {"product": "LED rear light", "quantity": 2}]
 
 
 def test_tool_choice_is_respected(client):

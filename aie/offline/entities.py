@@ -30,7 +30,10 @@ CURRENCIES = {
     "eur": "EUR", "euro": "EUR", "euros": "EUR", "\u20ac": "EUR",
     "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "sterling": "GBP", "quid": "GBP", "\u00a3": "GBP",
     "jpy": "JPY", "yen": "JPY", "\u00a5": "JPY", "chf": "CHF", "swiss francs": "CHF", "franc": "CHF", "francs": "CHF",
-    "cad": "CAD", "canadian dollars": "CAD", "aud": "AUD", "australian dollars": "AUD", "inr": "INR", "rupees": "INR",
+    "cad": "CAD", "canadian dollars": "CAD", "canadian dollar": "CAD", "aud": "AUD", "australian dollars": "AUD",
+    "australian dollar": "AUD", "aussie dollars": "AUD", "us dollar": "USD", "japanese yen": "JPY", "swiss franc": "CHF",
+    "british pounds": "GBP", "indian rupees": "INR", "nzd": "NZD", "new zealand dollars": "NZD", "hkd": "HKD",
+    "hong kong dollars": "HKD", "sgd": "SGD", "singapore dollars": "SGD", "inr": "INR", "rupees": "INR",
     "krw": "KRW", "won": "KRW", "cny": "CNY", "yuan": "CNY", "rmb": "CNY", "mxn": "MXN", "pesos": "MXN",
     "sek": "SEK", "kronor": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zloty": "PLN", "brl": "BRL", "reais": "BRL",
 }
@@ -259,6 +262,10 @@ def proper_names(text: str) -> tuple[Span, ...]:
         if toks and re.fullmatch(r"[A-Z]\.", toks[-1]) and not re.match(r"\s+[A-Z]", text[start + len(" ".join(toks)):]):
             toks[-1] = toks[-1][0]  # "Room B." at the end of a sentence: the period ends the sentence
         s = " ".join(toks)
+        num = re.match(r"[ \t]+([A-Z]?\d{1,4}[A-Z]?|[A-Z])\b", text[start + len(s):])
+        if num and toks[-1] in _NUMBERED and text[start:start + len(s)] == s:
+            s += num.group(0)  # "Training Room 3", "Gate B"
+            toks = s.split()
         if len(toks) == 1 and at_sentence_start(text, start):
             continue  # a lone capitalised sentence opener is usually just a word ("Call me")
         if s.isupper() and len(s) <= 4 and s.lower() in CURRENCIES:
@@ -266,6 +273,9 @@ def proper_names(text: str) -> tuple[Span, ...]:
         kind = "org" if re.search(ORG_SUFFIX + r"$", s) else "name"
         out.append(Span(start, start + len(s), s, s, kind))
     return tuple(out)
+
+
+_NUMBERED = {"Room", "Hall", "Suite", "Building", "Floor", "Gate", "Studio", "Lab", "Level", "Terminal", "Platform", "Unit", "Block"}
 
 
 def at_sentence_start(text: str, pos: int) -> bool:

@@ -56,14 +56,15 @@ POSITIVE = set("love loved great excellent amazing fantastic perfect happy good 
 NEGATIVE = set("hate hated terrible awful bad worst poor broken broke disappointed disappointing useless slow rude angry "
                "horrible annoying refund waste unhappy frustrated frustrating faulty defective late never problem issue "
                "cheap flimsy fails failed failing stopped crash crashes crashed wrong missing damaged dirty noisy "
-               "unacceptable ridiculous overpriced".split())
+               "unacceptable ridiculous overpriced cracked stiff elsewhere scratched leaked leaking".split())
 URGENT = {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "now", "blocking", "blocked", "down", "outage", "severe"}
 CALM = {"whenever", "rush", "minor", "low", "eventually", "someday", "later"}
 BOOL_SYNONYMS = {
     "urgent": {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "right away"},
     "remote": {"remote", "remotely", "work from home", "wfh", "from anywhere", "distributed"},
+
     "refund": {"refund", "money back", "reimburse", "reimbursement"},
-    "recommend": {"recommend", "recommended"},
+    "recommend": {"recommend", "recommended", "should get one", "must-have", "must have", "worth every penny", "worth it", "go buy"},
     "vegetarian": {"vegetarian", "veggie", "meat-free", "no meat"},
     "vegan": {"vegan", "plant-based"},
     "express": {"express", "expedited", "overnight", "next-day", "next day", "fastest"},
@@ -126,8 +127,12 @@ def polarity_choice(values: list[str], text: str) -> str | None:
     for i, w in enumerate(toks):
         pol = 1 if w in POSITIVE else (-1 if w in NEGATIVE else 0)
         if pol and any(x in NEGATIONS or x.endswith("n't") for x in toks[max(0, i - 3): i]):
-            pol = -pol
+            pol = -2 if pol > 0 else 1  # "not happy" is a complaint; "not bad" is mild praise
         score += pol
+    for m in re.finditer(r"\b([0-5](?:\.5)?)\s*/\s*5\b|\b([1-5]|one|two|three|four|five) stars?\b", text.lower()):  # "2/5", "four stars"
+        g = m.group(1) or m.group(2)
+        r = float(g) if g[0].isdigit() else "one two three four five".split().index(g) + 1
+        score += 2 if r >= 4 else (-2 if r <= 2 else 0)
     groups = {
         1: [v for v in values if re.match(r"(pos|good|happy|satisf|like|love|great)", v.lower())],
         -1: [v for v in values if re.match(r"(neg|bad|angry|unhappy|dissatisf|frustrat|upset|dislike)", v.lower())],

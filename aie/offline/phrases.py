@@ -48,8 +48,12 @@ def arithmetic(text: str) -> str | None:
         n = str(E.NUMBER_WORDS.get(n.lower(), n))
         return f"{total.rstrip('.')} / {n}"
     s = re.sub(r"([\d.]+)\s+squared\b", r"\1 ** 2", s, flags=re.I)
+    s = re.sub(r"\b(\d+)\s+(?:[a-z]+\s+){1,2}?(?:at|for|@)\s+([\d.]*\d)\s*(?:each|apiece|a piece|per (?:item|piece|unit|person|head))\b",
+               r"\1 * \2", s, flags=re.I)
+    s = re.sub(r"([\d.]*\d)\s+(?:every|each|per|a)\s+(day|week|month|year)\s+(?:for|over)\s+(\d+)\s+\2s?\b", r"\1 * \3", s, flags=re.I)
     for pat, op in OPS:
         s = re.sub(pat, f" {op} ", s, flags=re.I)
+    s = re.sub(r"([-+*/])\s+(?:an?|the|another)\s+(?=\d)", r"\1 ", s)
     s = re.sub(r"(?<=\d)\s*[xX]\s*(?=\d)", " * ", s)
     m = re.findall(r"(?:sqrt\()?\(?\s*-?[\d.]+\)?(?:\s*(?:\*\*|[-+*/])\s*(?:sqrt\()?\(?\s*-?[\d.]+\s*\)?\)?)+|sqrt\([\d.]+\)", s)
     if not m:
@@ -71,7 +75,7 @@ def gist(text: str) -> str:
 
 
 def noun_after_number(seg: str) -> str | None:
-    m = re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|[,.;!?:()]|$)",
+    m = re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|\s*\n|[,.;!?:()]|$)",
                   seg, re.I)
     if not m:
         return None

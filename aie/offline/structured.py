@@ -172,9 +172,17 @@ class Extractor:
             pat = rf"\b{re.escape(cue)}" if " " in cue or "-" in cue else rf"\b{re.escape(stem(cue))}\w*"
             for m in re.finditer(pat, low):
                 hits.append(m.start())
+        for t in terms:  # "this role is fully on-site" answers "remote?" with no
+            for cue in BOOL_OPPOSITES.get(stem(t), ()):
+                m = re.search(rf"\b{re.escape(cue)}\b", low)
+                if m and not negated_before(self.text, m.start(), 3):
+                    return False
         if not hits:
             return MISSING if self.args_mode else False
-        return not negated_before(self.text, min(hits), 5)
+        first = min(hits)
+        if re.match(r"[^.;:!?]{0,25}?\b(?:isn't|is not|are not|aren't|not)\s+(?:an? )?(?:option|possible|available|offered|allowed)", low[first:]):
+            return False  # "remote isn't an option"
+        return not negated_before(self.text, first, 5)
 
     def enum(self, schema: dict, name: str) -> Any:
         """A value named in the text, or by polarity/urgency cues, or the value most similar to a sentence."""
@@ -206,6 +214,9 @@ class Extractor:
             return urgency
         if lit:
             return sorted(lit)[0][1]
+        cued = [(sum(len(re.findall(c, low)) for c in ENUM_CUES.get(v.lower(), ())), v) for v in strs]
+        if max(cued)[0] > 0:  # "the spinner goes forever" is a technical ticket
+            return max(cued)[1]
         if self.args_mode:
             return MISSING
         cands = [f"{v.replace('_', ' ')}" for v in strs]
@@ -402,6 +413,12 @@ class Extractor:
         m = re.search(r"\b(?:called|titled|named|entitled|subject(?: line)?:?|re:|regarding|about)\s+(?:the\s+)?([^.,;!?\n]{3,60}?)(?=\s+(?:on|at|for|with|to|from|next|this|tomorrow|today|by|is|was|will|starts|begins|and|which|that|in)\b|[.,;!?\n]|$)", t, re.I)
         if m:
             return m.group(1).strip()
+        m = re.search(r"\b(?:note|event|meeting|reminder|title)\s*:\s*([A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*){0,5})", t, re.I)
+        if m:
+            return m.group(1).strip()
+        m = re.search(r"(?:^|[.!?]\s+)((?:[A-Z][\w'&-]*\s+){1,5}[A-Z][\w'&-]*):\s", t)
+        if m and not E.dates(m.group(1)) and m.group(1).split()[0].lower() not in {"subject", "re", "name", "date", "time", "location", "note", "from", "to"}:
+            return m.group(1).strip()
         m = re.search(r"^(?:please\s+)?(?:put|add|schedule|create|book|set up|pencil in|block out|make)\s+(?:an?\s+|the\s+)?(.{3,60}?)\s+(?:in|on|to|into)\s+(?:my|the|our)\s+(?:calendar|diary|agenda|schedule)\b", t.strip(), re.I)
         if m and not E.dates(m.group(1)):
             return m.group(1).strip()
@@ -422,7 +439,7 @@ class Extractor:
     def _text_field(self, name: str, schema: dict, nw: set[str]) -> Any:
         t = self.text
         if nw & {"message", "body", "content", "text"}:
-            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them) know(?: that)?|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
+            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them) know(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
             if m:
                 return m.group(1).strip().rstrip(".") if not m.group(1).strip().endswith("?") else m.group(1).strip()
             q = E.quoted(t)
@@ -486,7 +503,7 @@ class Extractor:
         lists = []
         for si, s in enumerate(self.sents):
             s = re.sub(r"(?<=\d),(?=\d)", "", s)
-            body = re.sub(r"^.*?\b(?:including|include|includes|like|such as|are|is|:|with|need|needs|requires|require|using|knows?|of)\s+", "", s, count=1)
+            body = re.sub(r"^.*?\b(?:including|include|includes|like|such as|are|is|were|was|:|with|need|needs|requires|require|using|knows?|of)\s+", "", s, count=1)
             body = re.split(r"[.!?]\s*$", body)[0]
             parts = [p.strip(" .;:") for p in re.split(r",\s*(?:and|or)\s+|,|\s+and\s+|\s+or\s+|;|\s+&\s+", body)]
             parts = [re.sub(r"^(?:an?|the|some|also)\s+", "", p, flags=re.I) for p in parts if p]
@@ -534,7 +551,8 @@ class Extractor:
             if noun and text_keys and not (text_keys[0] in found and obj[text_keys[0]].lower() in seg.lower().split('"')[1::2]):
                 obj[text_keys[0]] = noun
                 found.add(text_keys[0])
-            if noun and numeric and not found & set(numeric) and re.match(r"^(?:.*\s)?(?:a|an|one)\s", seg, re.I):
+            if noun and numeric and not found & set(numeric) and re.match(r"^(?:.*\s)?(?:a|an|one)\s", seg, re.I) \
+                    and (not out or re.match(r"^(?:and\s+|plus\s+)?(?:a|an|one)\s", seg, re.I)):  # "and a lamp" is an item; "It's for a wedding" is not
                 obj[numeric[0]] = 1
                 found.add(numeric[0])
             if len(found) >= min(2, len(props)):
@@ -544,6 +562,17 @@ class Extractor:
         return out
 
 
+BOOL_OPPOSITES = {
+    "remot": ("on-site", "onsite", "in-office", "in office", "in person", "in-person", "office-based"),
+}
+# Words that point to common ticket categories when the category itself is not named.
+ENUM_CUES = {
+    "technical": (r"\berror", r"\bcrash", r"\bbug", r"\bexport", r"\bspinner", r"\bfreez", r"\bwon't load", r"\bnot working",
+                  r"\bupload", r"\bdownload", r"\bthe app\b", r"\bslow\b"),
+    "billing": (r"\bcharged?\b", r"\binvoice", r"\brefund", r"\bpayment", r"\bsubscription", r"\bprice", r"\bbilled"),
+    "shipping": (r"\bparcel", r"\bpackage", r"\bdelivery", r"\bcourier", r"\btracking", r"\bshipped", r"\barrived"),
+    "account": (r"\bpassword", r"\blog ?in\b", r"\bsign ?in\b", r"\busername", r"\bprofile", r"\b(?:close|delete) my account"),
+}
 ENUM_ALIASES = {
     "celsius": (r"\u00b0\s?C\b", r"\bdegrees? C\b", r"(?i)\bcentigrade\b"),
     "fahrenheit": (r"\u00b0\s?F\b", r"\bdegrees? F\b"),

@@ -58,7 +58,8 @@ def sentences(text: str) -> list[str]:
                 continue
             prev_item = bool(merged) and re.match(r"([-*\u2022]|\d+[.)])\s", merged[-1]) and not raw[:1].isspace()
             if (merged and not prev_item and not re.search(r"[.!?:;]\s*$", merged[-1])
-                    and not re.match(r"([-*\u2022]|\d+[.)])\s", ln)):
+                    and not re.match(r"([-*\u2022]|\d+[.)])\s", ln)
+                    and not re.match(r"[A-Z][\w ]{0,30}:\s", ln)):  # a form's "Label: value" lines stay apart
                 merged[-1] += " " + ln
             else:
                 merged.append(ln)

@@ -51,9 +51,9 @@ SYNONYMS = [
     {"email", "mail", "send", "message", "forward", "inbox", "recipient"},
     {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees"},
     {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
-     "multiplied", "squared", "percent", "sum", "product"},
+     "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved"},
     {"calendar", "event", "meeting", "schedule", "appointment", "book", "reminder", "remind", "agenda"},
-    {"convert", "conversion", "exchange", "currency", "rate"},
+    {"convert", "conversion", "exchange", "currency", "rate", "worth"},
     {"order", "package", "parcel", "shipping", "shipped", "delivery", "tracking", "track", "status", "arrive", "arrived"},
     {"translate", "translation", "language"},
     {"delete", "remove", "erase"},
@@ -188,6 +188,10 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
                 call = Call(prev.name, _args(by_name[prev.name], analogue, analogue), prev.score)
                 part = analogue
             else:
+                continue
+            if prev is not None and call.name == prev.name and not fillable(by_name[call.name], part):
+                # "... on 2026-03-26 at 9:45. stick it in my calendar": the same event, said again
+                prev.arguments.update({k: v for k, v in call.arguments.items() if k not in prev.arguments and _appears(v, part)})
                 continue
             same = next((c for c in calls if c.name == call.name and _compatible(c.arguments, call.arguments)), None)
             if same is not None:  # "rain in Seattle? ... in fahrenheit": one call with both arguments
