@@ -181,6 +181,18 @@ def _hint_auth(text: str) -> str:
         return text
 
 
+def offline_client() -> openai.OpenAI:
+    """A client answered in process by the offline model, whatever the environment says.
+
+    Why: an exercise checker must grade the same way on every machine, with or without a key, and must
+    not add its calls to the learner's usage ledger, budget or cassettes. Lessons use :func:`make_client`.
+    """
+    from aie.offline.transport import OfflineTransport
+
+    return openai.OpenAI(api_key="no-key-needed", base_url="http://offline.aie.invalid/v1", max_retries=0,
+                         http_client=httpx.Client(transport=OfflineTransport()))
+
+
 def make_client(timeout: float = 60.0, max_retries: int | None = None, quiet: bool = False) -> openai.OpenAI:
     """An ``openai.OpenAI`` client for the active backend (see :mod:`aie.config`)."""
     global _notice_shown
