@@ -260,6 +260,43 @@ def test_spoken_values_are_extracted():
     assert [s.text for s in E.proper_names("Best regards,\nRafael Ortega\nTidewater Energy")] == ["Rafael Ortega", "Tidewater Energy"]
 
 
+def test_worded_arithmetic_and_currency_names():
+    """Sums said in words and currencies named by country are read, so the calculator and converter get real values."""
+    from aie.offline import entities as E
+    from aie.offline.phrases import arithmetic
+
+    assert arithmetic("Multiply 1,250 by 0.08.") == "1250 * 0.08"
+    assert arithmetic("subtract 7 from 20") == "20 - 7"
+    assert arithmetic("what's the average of 3, 5 and 10?") == "(3 + 5 + 10) / 3"
+    assert arithmetic("A bed 13.5 metres long and 8 metres wide: what is its area?") == "13.5 * 8"
+    assert arithmetic("splitting a $182 airbnb plus a $46 cleaning fee 3 ways") == "(182 + 46) / 3"
+    assert [c.value for c in E.currency_mentions("750 euros in Egyptian pounds, 1,500 Mexican pesos, 600 US bucks")] == [
+        "EUR", "EGP", "MXN", "USD"]
+    assert [t.value for t in E.times("book club at 6:30 in the evening, breakfast at 7 in the morning")] == ["18:30", "07:00"]
+
+
+def test_tool_words_in_the_story_around_a_request_call_nothing(client):
+    u = lambda s: [{"role": "user", "content": s}]  # noqa: E731
+    story = "I'm writing a story where the heroine checks the weather in Prague every morning. Can you suggest a good name for her?"
+    assert chat(client, u(story), tools=TOOLS).choices[0].message.tool_calls is None
+    # a short ask leans on its context
+    assert calls(client, u("I'm flying to Oslo tomorrow. What's the weather there?"), tools=TOOLS) == [("get_weather", {"city": "Oslo"})]
+
+
+def test_structured_reads_labelled_lines_and_corrections(client):
+    contact = {"type": "object", "properties": {"name": {"type": "string"}, "company": {"type": "string"},
+                                                "phone": {"type": ["string", "null"]}},
+               "required": ["name", "company", "phone"], "additionalProperties": False}
+    v = structured(client, contact, "CONTACT FORM\nName (last, first): Hallberg, Viktor\nTelephone: not provided\n"
+                                    "Organisation: Lakeshore Veterinary Clinic\nMessage: Please send a price list.")
+    assert v == {"name": "Viktor Hallberg", "company": "Lakeshore Veterinary Clinic", "phone": None}
+    order = {"type": "object", "properties": {"items": {"type": "array", "items": {
+        "type": "object", "properties": {"product": {"type": "string"}, "quantity": {"type": "integer"}},
+        "required": ["product", "quantity"], "additionalProperties": False}}}, "required": ["items"], "additionalProperties": False}
+    v = structured(client, order, "could I get three camping lanterns, actually no, make that four, and one sleeping bag?")
+    assert v["items"] == [{"product": "camping lanterns", "quantity": 4}, {"product": "sleeping bag", "quantity": 1}]
+
+
 def test_structured_reads_forms_ratings_and_opposites(client):
     job = {"type": "object", "properties": {"remote": {"type": "boolean"}, "skills": {"type": "array", "items": {"type": "string"}}},
            "required": ["remote", "skills"], "additionalProperties": False}

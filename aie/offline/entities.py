@@ -37,6 +37,32 @@ CURRENCIES = {
     "krw": "KRW", "won": "KRW", "cny": "CNY", "yuan": "CNY", "rmb": "CNY", "mxn": "MXN", "pesos": "MXN",
     "sek": "SEK", "kronor": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zloty": "PLN", "brl": "BRL", "reais": "BRL",
 }
+# Currencies by the names people use for them: a country's adjective before the plural name, or a name of its own.
+_NAMED = {
+    "USD": "us bucks|american dollars|us$", "EUR": "eurozone euros", "GBP": "pounds sterling|british pound|uk pounds|sterling pounds",
+    "EGP": "egyptian pounds|egyptian pound", "JPY": "japanese yen", "KRW": "korean won|south korean won",
+    "CNY": "chinese yuan|renminbi", "INR": "indian rupee", "PKR": "pakistani rupees|pakistani rupee",
+    "LKR": "sri lankan rupees", "NPR": "nepalese rupees", "MXN": "mexican pesos|mexican peso|peso",
+    "ARS": "argentine pesos|argentinian pesos", "CLP": "chilean pesos", "COP": "colombian pesos", "PHP": "philippine pesos",
+    "BRL": "brazilian reais|brazilian real|brazilian reals", "SEK": "swedish kronor|swedish krona|swedish crowns",
+    "NOK": "norwegian kroner|norwegian krone|norwegian crowns", "DKK": "danish kroner|danish krone|danish crowns",
+    "ISK": "icelandic kronur|icelandic krona", "CZK": "czech koruna|czech crowns|koruna", "HUF": "hungarian forint|forint|forints",
+    "RON": "romanian lei|romanian leu", "BGN": "bulgarian lev|leva", "TRY": "turkish lira|turkish liras|lira|liras",
+    "ZAR": "south african rand|rand", "NGN": "nigerian naira|naira", "KES": "kenyan shillings|kenyan shilling",
+    "UGX": "ugandan shillings", "TZS": "tanzanian shillings", "GHS": "ghanaian cedis|cedis", "MAD": "moroccan dirhams|moroccan dirham",
+    "AED": "uae dirhams|emirati dirhams|dirhams|dirham", "SAR": "saudi riyals|saudi riyal|riyals", "QAR": "qatari riyals",
+    "ILS": "israeli shekels|shekels|shekel", "RUB": "russian roubles|russian rubles|roubles|rubles", "UAH": "ukrainian hryvnia|hryvnia",
+    "THB": "thai baht|baht", "VND": "vietnamese dong", "IDR": "indonesian rupiah|rupiah", "MYR": "malaysian ringgit|ringgit",
+    "TWD": "taiwan dollars|taiwanese dollars|new taiwan dollars", "HKD": "hk dollars", "SGD": "singaporean dollars",
+    "NZD": "kiwi dollars|nz dollars", "CAD": "canadian bucks|loonies", "AUD": "australian bucks|aussie bucks",
+    "CHF": "swiss franc", "PLN": "polish zloty|polish zlotys|zlotys"
+}
+for _code, _names in _NAMED.items():
+    for _name in filter(None, _names.split("|")):
+        CURRENCIES.setdefault(_name, _code)
+for _code in ("PKR", "LKR", "ARS", "CLP", "COP", "PHP", "ISK", "CZK", "HUF", "RON", "BGN", "TRY", "ZAR", "NGN", "KES", "UGX",
+              "TZS", "GHS", "MAD", "AED", "SAR", "QAR", "ILS", "RUB", "UAH", "THB", "VND", "IDR", "MYR", "TWD", "EGP"):
+    CURRENCIES.setdefault(_code.lower(), _code)
 COMMON_CAPS = {
     "i", "the", "a", "an", "hi", "hello", "hey", "dear", "thanks", "thank", "please", "my", "our", "we", "it", "this",
     "that", "yes", "no", "ok", "okay", "can", "could", "would", "will", "what", "when", "where", "who", "how", "why",
@@ -58,7 +84,7 @@ please kindly forward forwarded cc bcc from signed submitted received reply repl
 introducing meet-up lunch dinner thanks thank cheers hello hey hi dear greetings good morning afternoon evening profile
 customer client user guest passenger candidate lead contact name employee manager director
 """.split())
-ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University)"
+ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University|Works|Clinic|Partners|Associates|Consulting|Solutions|Studios?|Capital|Logistics|Industries|Holdings|Agency|Foundation|Institute|Hospital|College|Ventures|Architects|Pharmaceuticals|Motors|Airlines|Foods|Services|Trust)"
 
 
 @dataclass(frozen=True)
@@ -171,6 +197,9 @@ def dates(text: str) -> tuple[Span, ...]:
 _HOURS = "one two three four five six seven eight nine ten eleven twelve".split()
 
 
+_LATER = r"(?:\s+o'clock)?\s*(?:in the (?:afternoon|evening)|at night|tonight)\b"
+
+
 @lru_cache(maxsize=512)
 def times(text: str) -> tuple[Span, ...]:
     """Clock times as HH:MM (24 h): '3pm', '3:30 pm', '15:30', 'noon'."""
@@ -183,8 +212,15 @@ def times(text: str) -> tuple[Span, ...]:
             h += 12
         if ap == "am" and h == 12:
             h = 0
+        if not ap and h < 12 and re.match(_LATER, text[m.end():], re.I):  # "6:30 in the evening"
+            h += 12
         if h < 24 and mi < 60:
             out.append(Span(m.start(), m.end(), m.group(0), f"{h:02d}:{mi:02d}", "time"))
+    for m in re.finditer(r"\b(?P<h>\d{1,2})(?=(?:\s+o'clock)?\s+(?:in the (?:morning|afternoon|evening)|at night|tonight)\b)", text, re.I):
+        h = int(m.group("h"))
+        if h <= 12 and not any(sp.start <= m.start() < sp.end for sp in out):
+            h = h + 12 if h < 12 and re.match(_LATER, text[m.end():], re.I) else h % 12 if h == 12 else h
+            out.append(Span(m.start(), m.end(), m.group(0), f"{h:02d}:00", "time"))
     spoken = r"(?P<q>quarter|half|\d{1,2}|ten|twenty|twenty-five|five)\s+(?P<rel>past|to|after)\s+(?P<h>\d{1,2}|" + "|".join(_HOURS) + r")\b(?P<rest>(?:\s+o'clock)?\s*(?:in the (?:morning|afternoon|evening)|at night|[ap]\.?m\.?|tonight)?)"
     for m in re.finditer(spoken, text, re.I):
         h = int(m.group("h")) if m.group("h").isdigit() else _HOURS.index(m.group("h").lower()) + 1
@@ -266,8 +302,8 @@ def proper_names(text: str) -> tuple[Span, ...]:
         if num and toks[-1] in _NUMBERED and text[start:start + len(s)] == s:
             s += num.group(0)  # "Training Room 3", "Gate B"
             toks = s.split()
-        if len(toks) == 1 and at_sentence_start(text, start):
-            continue  # a lone capitalised sentence opener is usually just a word ("Call me")
+        if len(toks) == 1 and at_sentence_start(text, start) and not re.search(r"(?:^|\n)[ \t]*[A-Za-z][A-Za-z ]{0,30}:[ \t]*$", text[:start]):
+            continue  # a lone capitalised sentence opener is usually just a word ("Call me"), unless a form line's value
         if s.isupper() and len(s) <= 4 and s.lower() in CURRENCIES:
             continue
         kind = "org" if re.search(ORG_SUFFIX + r"$", s) else "name"

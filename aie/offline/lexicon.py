@@ -60,11 +60,14 @@ NEGATIVE = set("hate hated terrible awful bad worst poor broken broke disappoint
 URGENT = {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "now", "blocking", "blocked", "down", "outage", "severe"}
 CALM = {"whenever", "rush", "minor", "low", "eventually", "someday", "later"}
 BOOL_SYNONYMS = {
-    "urgent": {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "right away"},
+    "urgent": {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "right away", "as soon as possible",
+               "straight away", "time-sensitive", "time sensitive", "sorted out today", "need this today", "need it today",
+               "by tonight", "before tomorrow"},
     "remote": {"remote", "remotely", "work from home", "wfh", "from anywhere", "distributed"},
 
     "refund": {"refund", "money back", "reimburse", "reimbursement"},
-    "recommend": {"recommend", "recommended", "should get one", "must-have", "must have", "worth every penny", "worth it", "go buy"},
+    "recommend": {"recommend", "recommended", "should get one", "must-have", "must have", "worth every penny", "worth it", "go buy",
+                  "tell a friend to buy", "tell my friends to buy", "buy it again", "would buy again"},
     "vegetarian": {"vegetarian", "veggie", "meat-free", "no meat"},
     "vegan": {"vegan", "plant-based"},
     "express": {"express", "expedited", "overnight", "next-day", "next day", "fastest"},
@@ -84,6 +87,16 @@ BOOL_SYNONYMS = {
 BOOL_FILLER = {"is", "has", "have", "was", "needs", "need", "wants", "want", "should", "can", "did", "does", "requires",
                 "required", "requested", "request", "include", "includes", "included", "with", "allow", "allows", "allowed",
                 "flag", "enabled", "option", "would", "will", "shipping", "delivery", "friendly", "ok", "okay", "any", "be"}
+COUNTRIES = set("""
+Afghanistan Albania Algeria Argentina Armenia Australia Austria Azerbaijan Bangladesh Belarus Belgium Bolivia Bosnia Brazil
+Bulgaria Cambodia Cameroon Canada Chile China Colombia Croatia Cuba Cyprus Czechia Denmark Ecuador Egypt England Estonia
+Ethiopia Finland France Georgia Germany Ghana Greece Guatemala Hungary Iceland India Indonesia Iran Iraq Ireland Israel Italy
+Jamaica Japan Jordan Kazakhstan Kenya Korea Kosovo Latvia Lebanon Lithuania Luxembourg Malaysia Malta Mexico Moldova Mongolia
+Montenegro Morocco Nepal Netherlands Nigeria Norway Pakistan Panama Paraguay Peru Philippines Poland Portugal Qatar Romania
+Russia Rwanda Scotland Senegal Serbia Singapore Slovakia Slovenia Spain Sweden Switzerland Taiwan Tanzania Thailand Tunisia
+Turkey Uganda Ukraine Uruguay Venezuela Vietnam Wales Zambia Zimbabwe USA UK UAE
+""".split()) | {"United States", "United Kingdom", "South Africa", "South Korea", "New Zealand", "Saudi Arabia", "Sri Lanka",
+                "Costa Rica", "Czech Republic", "United Arab Emirates", "Dominican Republic", "North Macedonia", "Ivory Coast"}
 LANGUAGES = ["English", "French", "German", "Spanish", "Italian", "Portuguese", "Dutch", "Korean", "Japanese", "Chinese",
              "Mandarin", "Arabic", "Russian", "Hindi", "Polish", "Swedish", "Turkish", "Greek", "Norwegian", "Danish", "Finnish"]
 

@@ -39,14 +39,10 @@ def arithmetic(text: str) -> str | None:
     s = re.sub(r"[$\u20ac\u00a3](?=\d)", "", s)
     # "an 18% tip on a 64.50 bill", "15 percent of 80"
     s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+(?:[a-z]+\s+){0,2}?(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
-    # "237.60 ... four of us splitting it evenly": a total shared by a number of people
-    share = re.search(r"\b(?:split|divide|share)\s+(?:up\s+)?([\d.]*\d)\b.*?\b(?:between|among|by|into|in)\s+(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\b"
-                      r"|([\d.]*\d)\b.*?\b(?:split|splitting|shared?|sharing|divided?)\b.*?\b(?:between|among|by|in)?\s*(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\b"
-                      r"|([\d.]*\d)\b.*?\b(\d+|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:of us|people|ways|friends|persons)\b.*?\b(?:split|splitting|share|sharing|each)\b", s, re.I)
-    if share and not re.search(r"[-+*/]\s*\d|\b(?:times|plus|minus|over)\b", s):
-        total, n = next((share.group(k), share.group(k + 1)) for k in (1, 3, 5) if share.group(k))
-        n = str(E.NUMBER_WORDS.get(n.lower(), n))
-        return f"{total.rstrip('.')} / {n}"
+    shared = _share(s)
+    if shared:
+        return shared
+    s = _worded(s)
     s = re.sub(r"([\d.]+)\s+squared\b", r"\1 ** 2", s, flags=re.I)
     s = re.sub(r"\b(\d+)\s+(?:[a-z]+\s+){1,2}?(?:at|for|@)\s+([\d.]*\d)\s*(?:each|apiece|a piece|per (?:item|piece|unit|person|head))\b",
                r"\1 * \2", s, flags=re.I)
@@ -61,6 +57,55 @@ def arithmetic(text: str) -> str | None:
     expr = max(m, key=len).strip()
     expr = re.sub(r"\s*(\*\*|[-+*/])\s*", r" \1 ", expr)
     return re.sub(r"\s+", " ", expr).strip(" .")
+
+
+_COUNT = r"(\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_SHARE_COUNT = re.compile(rf"\b{_COUNT}\s+(?:ways|of us|people|persons|friends|guys|roommates|flatmates|housemates|colleagues)\b"
+                          rf"|\b(?:between|among|amongst|into|by|in)\s+(?:the\s+|us\s+)?{_COUNT}\b(?!\s*(?:%|percent|[a-z]+\s+(?:each|apiece)))", re.I)
+_SHARE_CUE = re.compile(r"\b(?:split|splitting|share|sharing|shared|divide|divided|dividing)\b|\bmy (?:share|part|cut)\b|\bper person\b"
+                        r"|\beach (?:pay|owe|of us)\b", re.I)
+
+
+def _share(s: str) -> str | None:
+    """A total shared by a number of people: '237.60 split four ways', '$182 plus a $46 fee 3 ways' -> '(182 + 46) / 3'."""
+    count, cue = _SHARE_COUNT.search(s), _SHARE_CUE.search(s)
+    if not (count and cue) or re.search(r"%|\bpercent\b|[*/]\s*\d|\b(?:times|minus|over)\b", s, re.I):
+        return None
+    n = next(g for g in count.groups() if g)
+    amounts = [m.group(0).rstrip(".") for m in re.finditer(r"(?<![\w.])\d[\d.]*", s)
+               if not (count.start() <= m.start() < count.end())]
+    if not amounts:
+        return None
+    total = amounts[0] if len(amounts) == 1 else "(" + " + ".join(amounts) + ")"
+    return f"{total} / {E.NUMBER_WORDS.get(n.lower(), n)}"
+
+
+_N = r"(\d[\d.]*)"
+
+
+def _worded(s: str) -> str:
+    """Operations said with words: 'multiply 1250 by 0.08', 'subtract 7 from 20', 'the average of 3, 5 and 10'."""
+    rules = [(rf"\bmultiply\s+{_N}\s+(?:by|and|with)\s+{_N}", r"\1 * \2"),
+             (rf"\bdivide\s+{_N}\s+by\s+{_N}", r"\1 / \2"),
+             (rf"\badd\s+{_N}\s+(?:and|to|plus)\s+{_N}", r"\1 + \2"),
+             (rf"\bsubtract\s+{_N}\s+from\s+{_N}", r"\2 - \1"),
+             (rf"\btake\s+{_N}\s+(?:away\s+)?from\s+{_N}", r"\2 - \1"),
+             (rf"\bsum of\s+{_N}\s+and\s+{_N}", r"\1 + \2"),
+             (rf"\bproduct of\s+{_N}\s+and\s+{_N}", r"\1 * \2"),
+             (rf"\bdifference between\s+{_N}\s+and\s+{_N}", r"\1 - \2"),
+             (rf"\b(?:how many times does|how often does)\s+{_N}\s+go into\s+{_N}", r"\2 / \1")]
+    for pat, rep in rules:
+        s = re.sub(pat, rep, s, flags=re.I)
+    avg = re.search(r"\b(?:average|mean)\s+of\s+((?:\d[\d.]*\s*(?:,\s*(?:and\s+)?|and\s+))+\d[\d.]*)", s, re.I)
+    if avg:
+        xs = re.findall(r"\d[\d.]*\d|\d", avg.group(1))
+        s = s[: avg.start()] + "(" + " + ".join(xs) + f") / {len(xs)}" + s[avg.end():]
+    dims = re.search(rf"{_N}\s*(?:[a-z]+\s+)?(?:long|by|x|\u00d7)\s+(?:and\s+)?{_N}\s*(?:[a-z]+\s*)?(?:wide|across)?", s, re.I)
+    if dims and re.search(r"\bperimeter\b|\bfence\b|\ball the way around\b", s, re.I):
+        s = s[: dims.start()] + f"2 * ({dims.group(1)} + {dims.group(2)})" + s[dims.end():]
+    elif dims and re.search(r"\barea\b|\bsquare (?:metres|meters|feet|foot)\b|\bsq\.? ?(?:m|ft)\b", s, re.I):
+        s = s[: dims.start()] + f"{dims.group(1)} * {dims.group(2)}" + s[dims.end():]
+    return s
 
 
 def gist(text: str) -> str:

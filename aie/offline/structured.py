@@ -18,18 +18,34 @@ import numpy as np
 from aie import minilm
 from aie.offline import entities as E
 from aie.offline import schemas as S
-from aie.offline.lexicon import (BOOL_FILLER, BOOL_SYNONYMS, LANGUAGES, NUMBER_CUES, field_kind, field_words, polarity_choice,
+from aie.offline.lexicon import (BOOL_FILLER, BOOL_SYNONYMS, COUNTRIES, LANGUAGES, NUMBER_CUES, field_kind, field_words, polarity_choice,
                                  urgency_choice)
 from aie.offline.phrases import arithmetic, gist, noun_after_number, search_phrase
 from aie.offline.textutil import content_stems, name_words, negated_before, sentences, stem, words
 
 MISSING = object()
+_QTY = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+
+
+def corrected(text: str) -> str:
+    """A correction said in passing, applied: 'three lanterns, actually no, make that four' -> 'four lanterns'."""
+    return re.sub(rf"\b{_QTY}(\s+[^,.;!?\n]{{1,40}}?),?\s+(?:(?:actually|sorry|wait|oops|no)[,\s]+)*make (?:that|it)\s+{_QTY}\b",
+                  r"\3\2", text, flags=re.I)
+
+
+# Labels of form lines ("Organisation: Lakeshore Clinic") that name a field by another word.
+LABELS = {"company": {"organisation", "organization", "employer", "firm", "business", "company name", "org"},
+          "name": {"full name", "contact name", "your name", "name"}, "phone": {"telephone", "tel", "mobile", "phone number", "cell"},
+          "email": {"e-mail", "email address", "mail"}, "origin": {"from", "departure", "departing from", "origin"},
+          "destination": {"to", "arrival", "destination", "arriving at"}}
+_EMPTY = {"not provided", "n/a", "na", "none", "-", "unknown", "not given", "tbd", "no"}
 
 
 class Extractor:
     """Fills schema values from one text; remembers which spans are used so no value is used twice."""
 
     def __init__(self, text: str, root: dict, hints: dict | None = None, args_mode: bool = False, number_floor: float | None = None):
+        text = corrected(text)
         self.text, self.root, self.hints, self.args_mode = text, root, hints or {}, args_mode
         self.number_floor = number_floor if number_floor is not None else (0.5 if args_mode else -0.6)
         self.sents = sentences(text) or [text]
@@ -206,6 +222,9 @@ class Extractor:
             for pat in ENUM_ALIASES.get(v.lower(), ()):
                 lit += [(m.start(), v) for m in re.finditer(pat, self.text)]
         fw = set(name_words(name)) | set(words(schema.get("description", "")))
+        mixed = next((v for v in strs if v.lower() == "mixed"), None)
+        if mixed and re.search(r"\bmixed (?:feelings|bag|reviews?|experience)\b|\bmixed\b\W*$", low):
+            return mixed
         polar = polarity_choice(strs, self.text) if fw & {"sentiment", "tone", "mood", "polarity", "feeling", "satisfaction", "emotion"} else None
         if polar:
             return polar
@@ -230,6 +249,9 @@ class Extractor:
         if hint is not None:
             return S.fit_string(hint, schema)
         kind = field_kind(name, schema)
+        labelled = self._labelled(name, kind)
+        if labelled is not None:
+            return S.fit_string(labelled, schema) if labelled else MISSING
         v = self._string_by_kind(kind, name, schema) if kind else MISSING
         if schema.get("pattern"):
             if isinstance(v, str) and re.search(schema["pattern"], v):
@@ -243,6 +265,29 @@ class Extractor:
         return v
 
     # ---------------------------------------------------------------- strings by kind
+
+    def _labelled(self, name: str, kind: str | None) -> str | None:
+        """The value of a form line whose label names the field ('Organisation: X' for company); '' when it says none."""
+        nw = name_words(name)
+        wanted = {" ".join(nw)} | {w for w in nw if len(w) > 2} | set().union(*(LABELS.get(w, set()) for w in nw))
+        for m in re.finditer(r"^[ \t]*([A-Za-z][A-Za-z -]{0,30}?)[ \t]*(\([^)\n]*\))?[ \t]*:[ \t]*(\S[^\n]*)$", self.text, re.M):
+            if m.group(1).lower().strip() not in wanted:
+                continue
+            value = m.group(3).strip().rstrip(".")
+            if kind in ("person", "org", "location"):
+                value = re.split(r"[.;](?:\s|$)", value)[0].strip()  # "Name: Amara Nwosu. Age: 29."
+                if E.dates(value) or E.emails(value):
+                    continue  # "Departure: Friday 15 May" is a date, not a place
+            if value.lower() in _EMPTY:
+                return ""
+            if kind == "email" and not E.emails(value) or kind == "phone" and not E.phones(value):
+                continue
+            if kind == "person" and m.group(2) and re.search(r"last\W+first", m.group(2), re.I) and "," in value:
+                last, first = value.split(",", 1)  # "Name (last, first): Hallberg, Viktor"
+                value = f"{first.strip()} {last.strip()}"
+            self.used.add((m.start(3), m.start(3) + len(value)))
+            return value
+        return None
 
     def _string_hint(self, name: str) -> str | None:
         nw = set(name_words(name))
@@ -286,7 +331,7 @@ class Extractor:
         if kind == "id":
             v = self._take(E.ids(t))
             if v is MISSING:
-                long_nums = [s for s in E.numbers(t) if s.kind == "number" and len(s.text.strip()) >= 4]
+                long_nums = [s for s in E.numbers(t) if s.kind == "number" and re.fullmatch(r"\d{4,}", s.text.strip(" ,.;:"))]  # not "1,500"
                 v = self._take(long_nums)
                 if isinstance(v, float):
                     v = str(int(v))
@@ -372,11 +417,14 @@ class Extractor:
                     sc += 1.5
                 if re.search(r"(company|employer|bank|store|shop|firm|vendor)\s*$", " ".join(b)):
                     sc += 1
+                if last in {"hi", "hello", "dear", "hey", "thanks", "morning"} and s.kind != "org":
+                    sc -= 3  # "Hi Joanna," greets a person
             else:  # location
                 if s.kind == "org":
                     sc -= 2
                 want = "from" if nw & {"origin", "from", "departure", "source"} else ("to" if nw & {"destination", "to", "arrival", "dest"} else None)
-                if want and last == want:
+                if want and (last == want or want == "from" and (last in {"leaving", "departing", "leave", "depart"}
+                                                                 or " ".join(b[-2:]) == "out of")):
                     sc += 3
                 elif want == "from" and re.match(r"\s+to\s+[A-Z]", t[s.end:]):
                     sc += 3  # "Singapore to Sydney"
@@ -390,6 +438,8 @@ class Extractor:
                     sc += 1.5  # "in the Lisbon office"
                 if nw & {"country", "state", "region"} and re.search(r"[A-Z][\w-]+,\s*$", t[max(0, s.start - 30): s.start]):
                     sc += 2
+                if "country" in nw:
+                    sc += 3 if s.text in COUNTRIES else -1
                 if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
                     sc -= 3
             return sc
@@ -503,10 +553,12 @@ class Extractor:
         lists = []
         for si, s in enumerate(self.sents):
             s = re.sub(r"(?<=\d),(?=\d)", "", s)
-            body = re.sub(r"^.*?\b(?:including|include|includes|like|such as|are|is|were|was|:|with|need|needs|requires|require|using|knows?|of)\s+", "", s, count=1)
+            body = re.sub(r"^.*?\b(?:including|include|includes|like|such as|are|is|were|was|:|with|need|needs|requires|require|using|knows?|of"
+                          r"|looking for|experience (?:in|with)|skilled in|proficient in|fluent in|familiar with)\s+", "", s, count=1)
             body = re.split(r"[.!?]\s*$", body)[0]
             parts = [p.strip(" .;:") for p in re.split(r",\s*(?:and|or)\s+|,|\s+and\s+|\s+or\s+|;|\s+&\s+", body)]
-            parts = [re.sub(r"^(?:an?|the|some|also)\s+", "", p, flags=re.I) for p in parts if p]
+            parts = [re.sub(r"^(?:an?|the|some|also|strong|solid|good|excellent|deep|proven|advanced|basic)\s+", "", p, flags=re.I)
+                     for p in parts if p]
             if len(parts) >= 2 and all(0 < len(p.split()) <= 4 for p in parts):
                 lists.append((si, parts))
             bullets = re.match(r"^[-*\u2022]\s+(.*)$", s)

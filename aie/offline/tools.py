@@ -51,7 +51,8 @@ SYNONYMS = [
     {"email", "mail", "send", "message", "forward", "inbox", "recipient"},
     {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees"},
     {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
-     "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved"},
+     "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved", "multiply", "divide", "add",
+     "subtract", "average", "area", "perimeter", "share"},
     {"calendar", "event", "meeting", "schedule", "appointment", "book", "reminder", "remind", "agenda"},
     {"convert", "conversion", "exchange", "currency", "rate", "worth"},
     {"order", "package", "parcel", "shipping", "shipped", "delivery", "tracking", "track", "status", "arrive", "arrived"},
@@ -143,9 +144,11 @@ def score_tools(texts: list[str], tools: list[dict]) -> np.ndarray:
 
 def clauses(text: str) -> list[str]:
     """Split a request into the parts that may each ask for a tool."""
+    # "$182 plus a $46 fee": arithmetic, not a second request
+    text = re.sub(r"(\d[\d.,]*(?:\s+[a-z]+){0,2})\s+plus\s+(?=(?:an?\s+|the\s+)?[$\u20ac\u00a3]?\d)", "\\1 \u2295 ", text.strip())
     parts = re.split(r"(?:[.;?!]\s+|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
     out: list[str] = []
-    for p in (p.strip(" ,.") for p in parts if p and len(p.strip(" ,.")) > 1):
+    for p in (p.strip(" ,.").replace("\u2295", "plus") for p in parts if p and len(p.strip(" ,.")) > 1):
         if out and _CONTINUES.match(p):  # "email bob@x.com and tell him ...": one action, not two
             out[-1] += " and " + p
         else:
@@ -166,6 +169,8 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
     by_name = {t["name"]: t for t in tools}
     if forced in by_name:
         return [Call(forced, structured.arguments(by_name[forced].get("parameters"), request), 1.0)]
+    if _only_context(request, tools, threshold):
+        return []
     parts = clauses(request)
     texts = [request] + (parts if len(parts) > 1 else [])
     sims = score_tools(texts, tools)
@@ -209,6 +214,25 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
     if j is not None:
         return [Call(tools[j]["name"], _args(tools[j], request, request), float(sims[0, j]))]
     return []
+
+
+_STATEMENT = re.compile(r"^(?:i'm|i am|i was|i've|i have|my|our|we're|we are|we were|we've|the|she|he|they|it|it's|this|that|there)\b", re.I)
+_ASKING = re.compile(r"\?|\b(?:need|want|would like|'d like|please|wondering|let me know|tell me)\b", re.I)
+
+
+def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
+    """Whether the tool words are only in the story around the request, not in what it asks.
+
+    "I'm writing a story where the heroine checks the weather in Prague. Can you suggest a name for her?"
+    asks for a name. A short ask ("Can you check?") leans on its context and does not count.
+    """
+    said = [s.strip() for s in re.split(r"(?<=[.!?])\s+", request.strip()) if s.strip()]
+    statements = [s for s in said if _STATEMENT.match(s) and not _ASKING.search(s)]
+    asks = [s for s in said if s not in statements]
+    if not statements or not asks or any(len(content_stems(a)) < 3 for a in asks):
+        return False
+    sims = score_tools(asks, tools)
+    return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
 
 
 def _best(row: np.ndarray, tools: list[dict], threshold: float, *texts: str) -> int | None:
