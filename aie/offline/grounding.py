@@ -167,8 +167,8 @@ def _qterms(question: str) -> list[str]:
 _ANSWER_TYPES = [
     (r"\b(phone|telephone|call|number to call)\b", ("phone",)),
     (r"\be-?mail address\b", ("email",)),
-    (r"\b(how (many|much|long|old|far|big|often)|cost|price|fee|percent|percentage|discount)\b", ("number",)),
-    (r"\b(how much|cost|price|fee|charge|pay)\b", ("free",)),
+    (r"\b(how (many|long|old|far|big|often)|percent|percentage|discount)\b", ("number",)),
+    (r"\b(how much|cost|costs|price|fee|charge)\b", ("money", "free")),
     (r"\b(when|what time|hours|opening|open|what day|date|deadline)\b", ("time", "date")),
     (r"\b(website|url|link)\b", ("url",)),
 ]
@@ -182,6 +182,8 @@ def _has_type(sentence: str, kinds: set[str]) -> bool:
     from aie.offline import entities as E
 
     if "free" in kinds and re.search(r"\b(free|no charge|at no cost)\b", sentence, re.I):
+        return True
+    if "money" in kinds and any(n.kind.startswith("money") or n.kind == "percent" for n in E.numbers(sentence)):
         return True
     finders = {"phone": E.phones, "email": E.emails, "number": E.numbers, "time": E.times, "date": E.dates, "url": E.urls}
     return any(finders[k](sentence) for k in kinds if k in finders)
