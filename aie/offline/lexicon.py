@@ -57,6 +57,9 @@ NEGATIVE = set("hate hated terrible awful bad worst poor broken broke disappoint
                "horrible annoying refund waste unhappy frustrated frustrating faulty defective late never problem issue "
                "cheap flimsy fails failed failing stopped crash crashes crashed wrong missing damaged dirty noisy "
                "unacceptable ridiculous overpriced cracked stiff elsewhere scratched leaked leaking".split())
+# Complaints said without a negative word ("I'm done with this service").
+NEGATIVE_PHRASES = (r"\b(?:i'm|i am|we're|we are) (?:done|finished) with\b|\bfed up\b|\bthe way (?:your|you|the) \w+ treated\b"
+                    r"|\bnever again\b|\bwant my money back\b|\blast time i\b")
 URGENT = {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "now", "blocking", "blocked", "down", "outage", "severe"}
 CALM = {"whenever", "rush", "minor", "low", "eventually", "someday", "later"}
 BOOL_SYNONYMS = {
@@ -146,6 +149,7 @@ def polarity_choice(values: list[str], text: str) -> str | None:
         g = m.group(1) or m.group(2)
         r = float(g) if g[0].isdigit() else "one two three four five".split().index(g) + 1
         score += 2 if r >= 4 else (-2 if r <= 2 else 0)
+    score -= 2 * len(re.findall(NEGATIVE_PHRASES, text.lower()))
     groups = {
         1: [v for v in values if re.match(r"(pos|good|happy|satisf|like|love|great)", v.lower())],
         -1: [v for v in values if re.match(r"(neg|bad|angry|unhappy|dissatisf|frustrat|upset|dislike)", v.lower())],

@@ -27,6 +27,10 @@ MISSING = object()
 _QTY = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 
+_UNITS = {"minutes", "mins", "hours", "hrs", "days", "weeks", "months", "years", "nights", "people", "persons", "items", "units",
+          "times", "km", "miles", "kg"}
+
+
 def corrected(text: str) -> str:
     """A correction said in passing, applied: 'three lanterns, actually no, make that four' -> 'four lanterns'."""
     return re.sub(rf"\b{_QTY}(\s+[^,.;!?\n]{{1,40}}?),?\s+(?:(?:actually|sorry|wait|oops|no)[,\s]+)*make (?:that|it)\s+{_QTY}\b",
@@ -125,8 +129,8 @@ class Extractor:
             if fw & cs:
                 if ctx & cs:
                     score += 1.0
-                if kind == "money":
-                    score += 1.5 if span.kind.startswith("money") else -0.5
+                if kind == "money":  # "five days a week" is no salary
+                    score += 1.5 if span.kind.startswith("money") else (-2.0 if set(right[:1]) & _UNITS else -0.5)
                 if kind == "percent" and span.kind == "percent":
                     score += 1.5
                 if kind == "age" and ({"year", "old", "aged", "age"} & set(left + right)):
@@ -432,7 +436,7 @@ class Extractor:
                     sc += 2 if want is None else 0.5
                 if re.search(r"^\s*,\s*[A-Z]", t[s.end: s.end + 4]):
                     sc += 0.3
-                if re.search(r"\b(Centre|Center|Office|Hall|Library|Park|Street|St|Road|Avenue|Hotel|Airport|Station|Room|Building|Campus|Cafe|Café|Restaurant|Square|Arena|Stadium|Museum)$", s.text):
+                if re.search(r"\b(Centre|Center|Office|Hall|Library|Park|Street|St|Road|Avenue|Hotel|Airport|Station|Room|Building|Campus|Cafe|Café|Restaurant|Square|Arena|Stadium|Museum)(?:\s+[A-Z]?\d{0,4}[A-Z]?)?$", s.text):  # "Conference Room B"
                     sc += 1.5
                 if re.match(r"\s+(office|branch|area|region|headquarters|hq|campus|site|store|airport|station)\b", t[s.end:], re.I):
                     sc += 1.5  # "in the Lisbon office"
