@@ -163,7 +163,7 @@ def _query_from(user: str, labels: list[str]) -> str:
     """The text to classify: the user message minus instruction lines ('Classify this ticket: ...' keeps the part after ':')."""
     keep = []
     for ln in user.split("\n"):
-        s = ln.strip()
+        s = re.sub(r"</?[A-Za-z_][\w-]*(?:\s[^<>]*)?>", " ", ln).strip()  # "<ticket>" wraps the text; it is not the text
         if not s:
             continue
         if _INSTRUCTION.search(s) or (labels and sum(bool(re.search(rf"\b{re.escape(lab)}\b", s)) for lab in labels) >= 2):
