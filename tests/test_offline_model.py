@@ -273,6 +273,18 @@ def test_worded_arithmetic_and_currency_names():
     assert [c.value for c in E.currency_mentions("750 euros in Egyptian pounds, 1,500 Mexican pesos, 600 US bucks")] == [
         "EUR", "EGP", "MXN", "USD"]
     assert [t.value for t in E.times("book club at 6:30 in the evening, breakfast at 7 in the morning")] == ["18:30", "07:00"]
+    # weekdays are the coming one from the offline model's fixed today (Thursday 2026-01-01); ranges are not one day
+    assert [d.value for d in E.dates("a call next Tuesday at 4, or on Friday")] == ["2026-01-06", "2026-01-02"]
+    assert E.dates("open Monday to Saturday, and every Sunday") == () and [t.value for t in E.times("next Tuesday at 4")] == ["16:00"]
+
+
+def test_event_titles_leave_out_the_verb_and_the_date(client):
+    u = lambda s: [{"role": "user", "content": s}]  # noqa: E731
+    event = {"type": "function", "function": {"name": "create_event", "description": "Create a calendar event.", "parameters": {
+        "type": "object", "properties": {"title": {"type": "string"}, "date": {"type": "string"}, "time": {"type": "string"}},
+        "required": ["title", "date"]}}}
+    got = calls(client, u("Book a meeting with the design team for Friday at 2pm"), tools=TOOLS + [event])
+    assert got == [("create_event", {"title": "meeting with the design team", "date": "2026-01-02", "time": "14:00"})]
 
 
 def test_tool_words_in_the_story_around_a_request_call_nothing(client):

@@ -191,6 +191,14 @@ def dates(text: str) -> tuple[Span, ...]:
     for m in re.finditer(r"\b(today|tomorrow|yesterday)\b", text, re.I):
         off = {"today": 0, "tomorrow": 1, "yesterday": -1}[m.group(1).lower()]
         out.append(Span(m.start(), m.end(), m.group(0), (TODAY + timedelta(days=off)).isoformat(), "date"))
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    for m in re.finditer(r"\b(?:(?:next|this|coming|on)\s+)?(" + "|".join(days) + r")\b(?!s)", text, re.I):
+        written = [s for s in out if s.start <= m.start() < s.end or 0 <= s.start - m.end() <= 3]
+        if written or re.match(r"\s*(?:to|-|through|until|till)\s+\w+day\b", text[m.end():], re.I) \
+                or re.search(r"(?:\b(?:from|every|last|to|through|until|till)|-)\s*$", text[max(0, m.start() - 8): m.start()], re.I):
+            continue  # "Friday 15 May" has its date; "Monday to Saturday" and "every Monday" are not one day
+        ahead = (days.index(m.group(1).lower()) - TODAY.weekday()) % 7 or 7  # the coming one, from the fixed TODAY
+        out.append(Span(m.start(), m.end(), m.group(0), (TODAY + timedelta(days=ahead)).isoformat(), "date"))
     return tuple(sorted(out, key=lambda s: s.start))
 
 
@@ -235,6 +243,10 @@ def times(text: str) -> tuple[Span, ...]:
             out.append(Span(m.start(), m.end(), m.group(0).strip(), f"{h:02d}:{mins:02d}", "time"))
     spoken_spans = [sp for sp in out if not re.match(r"\d{1,2}(:\d{2})?\s?[ap]", sp.text, re.I) and " " in sp.text]
     out = [sp for sp in out if sp in spoken_spans or not any(o.start <= sp.start and sp.end <= o.end for o in spoken_spans)]
+    for m in re.finditer(r"\bat\s+(\d{1,2})\b(?![:.,]\d|\s*(?:%|[ap]\.?m\b|o'clock|in the|at night|tonight|[a-z]*\s*(?:people|persons|guests|euros?|dollars?|percent|kg|km|degrees|st|nd|rd|th)\b))", text, re.I):
+        h = int(m.group(1))  # "a call next Tuesday at 4": a bare hour in working hours
+        if 1 <= h <= 12 and not any(sp.start <= m.start(1) < sp.end for sp in out):
+            out.append(Span(m.start(1), m.end(1), m.group(1), f"{h + 12 if h < 8 else h:02d}:00", "time"))
     for m in re.finditer(r"\b(noon|midday|midnight)\b", text, re.I):
         out.append(Span(m.start(), m.end(), m.group(0), "00:00" if m.group(1).lower() == "midnight" else "12:00", "time"))
     return tuple(sorted(out, key=lambda s: s.start))

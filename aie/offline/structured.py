@@ -476,6 +476,11 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:put|add|schedule|create|book|set up|pencil in|block out|make)\s+(?:an?\s+|the\s+)?(.{3,60}?)\s+(?:in|on|to|into)\s+(?:my|the|our)\s+(?:calendar|diary|agenda|schedule)\b", t.strip(), re.I)
         if m and not E.dates(m.group(1)):
             return m.group(1).strip()
+        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:put|add|schedule|create|book|set up|arrange|plan|organi[sz]e|pencil in|block out)\s+"
+                      r"(?:an?\s+|the\s+|my\s+)?(?:(?:event|entry|appointment)\s+(?:for\s+|called\s+)?)?"
+                      r"(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|from|between|every|in)\b|[.,;!?]|$)", t.strip(), re.I)
+        if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
+            return m.group(1).strip()  # "Schedule lunch with Priya on March 3rd" -> "lunch with Priya"
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
             m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
             if m:
