@@ -287,6 +287,24 @@ def test_event_titles_leave_out_the_verb_and_the_date(client):
     assert got == [("create_event", {"title": "meeting with the design team", "date": "2026-01-02", "time": "14:00"})]
 
 
+def test_arguments_are_the_values_a_person_meant():
+    """Dates are not subtractions, rates convert, a body is what is to be said, a reminder's title is the errand."""
+    from aie.offline import entities as E
+    from aie.offline import structured as S
+    from aie.offline.phrases import arithmetic, search_phrase
+
+    assert arithmetic("put the quarterly review on 2026-04-10") is None
+    assert arithmetic("I earn 4200 a month, what's that per year") == "4200 * 12"
+    assert arithmetic("tip for a 85 dollar dinner at 20 percent?") == "20 / 100 * 85"
+    assert search_phrase("who won the 2022 world cup? look it up") == "who won the 2022 world cup"
+    assert [i.text for i in E.ids("has my parcel 77-XQ2 shipped yet")] == ["77-XQ2"]
+    email = {"type": "object", "properties": {"to": {"type": "string"}, "body": {"type": "string"}}, "required": ["to", "body"]}
+    assert S.arguments(email, "shoot an email to dev@corp.io letting them know the deploy is done")["body"] == "the deploy is done"
+    assert S.arguments(email, "reply to jess@fastmail.com that I'll be late")["body"] == "I'll be late"
+    event = {"type": "object", "properties": {"title": {"type": "string"}, "date": {"type": "string"}}, "required": ["title", "date"]}
+    assert S.arguments(event, "remind me to call mom on Sunday at 6pm") == {"title": "call mom", "date": "2026-01-04"}
+
+
 def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     u = lambda s: [{"role": "user", "content": s}]  # noqa: E731
     story = "I'm writing a story where the heroine checks the weather in Prague every morning. Can you suggest a good name for her?"

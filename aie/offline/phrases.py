@@ -24,6 +24,7 @@ def search_phrase(text: str) -> str | None:
     s = re.sub(POLITE, "", text.strip(), flags=re.I)
     s = re.sub(r"^(?:do an? )?(?:web |online |internet )?(?:search|look up|lookup|google|find(?: out)?|research|browse|check|look for|look into|search up)"
                r"(?: me)?(?: (?:the )?(?:web|internet|online|docs|documentation|knowledge base|kb))?(?: for me)?(?: (?:for|about|on|whether|if))?\s+", "", s, flags=re.I)
+    s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online)\b.*$", "", s, flags=re.I)
     s = re.sub(r"\s*(?:please|for me|online|on the web|thanks)?[\s.?!]*$", "", s, flags=re.I)
     return s.strip() or None
 
@@ -34,11 +35,31 @@ OPS = [(r"\bmultiplied by\b|\btimes\b|\u00d7", "*"), (r"\bdivided by\b|\bover\b|
 
 def arithmetic(text: str) -> str | None:
     """An arithmetic expression in the text ('what is 12 times 7' -> '12 * 7'; '15% of 80' -> '15 / 100 * 80')."""
+    for d in E.dates(text):  # "2026-04-10" is a date, not a subtraction
+        text = text.replace(d.text, " ")
     s = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     s = re.sub(r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)", s, flags=re.I)
     s = re.sub(r"[$\u20ac\u00a3](?=\d)", "", s)
     # "an 18% tip on a 64.50 bill", "15 percent of 80"
     s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+(?:[a-z]+\s+){0,2}?(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
+    # "an 85 dollar dinner, tip at 20 percent": one amount and one rate
+    pct = re.findall(r"([\d.]*\d)\s*(?:%|percent)", s, re.I)
+    others = [x for x in re.findall(r"(?<![\w.])(\d[\d.]*)(?!\s*(?:%|percent|\d))", s, re.I) if x.rstrip(".")]
+    if len(pct) == 1 and len(others) == 1 and re.search(r"\b(?:tip|tax|vat|discount|off|interest|commission|service charge)\b", s, re.I) \
+            and not re.search(r"\b(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?[\d.]", s[s.find(pct[0]):], re.I):
+        return f"{pct[0]} / 100 * {others[0].rstrip('.')}"
+    # "4200 a month, what's that per year": a rate in other units
+    per = re.search(r"([\d.]*\d)\s*(?:a|per|each|every)\s+(hour|day|week|month|year)\b.*?\b(?:a|per|each|every|in a|in one)\s+(day|week|month|year)\b"
+                    r"|([\d.]*\d)\s*(?:a|per|each|every)\s+(hour|day|week|month|year)\b.*?\b(daily|weekly|monthly|yearly|annually|annual)\b", s, re.I)
+    if per:
+        amount, unit, target = (per.group(1), per.group(2), per.group(3)) if per.group(1) else (per.group(4), per.group(5), per.group(6))
+        target = {"daily": "day", "weekly": "week", "monthly": "month", "yearly": "year", "annually": "year", "annual": "year"}.get(target.lower(), target.lower())
+        days = {"hour": 1 / 8, "day": 1, "week": 7, "month": 365 / 12, "year": 365}
+        factor = {("hour", "day"): "8", ("day", "week"): "5", ("week", "year"): "52", ("month", "year"): "12", ("day", "year"): "365",
+                  ("year", "month"): "1 / 12", ("year", "week"): "1 / 52", ("week", "month"): "52 / 12", ("month", "week"): "12 / 52",
+                  ("hour", "week"): "40", ("hour", "year"): "2080"}.get((unit.lower(), target))
+        if factor and days[unit.lower()] != days[target]:
+            return f"{amount} * {factor}"
     shared = _share(s)
     if shared:
         return shared

@@ -446,6 +446,8 @@ class Extractor:
                     sc += 3 if s.text in COUNTRIES else -1
                 if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
                     sc -= 3
+                if len(spans) == 1 and len(t.split()) <= 5:
+                    sc += 1  # "weather Boston", "forecast Paris tomorrow": a terse request names one place
             return sc
 
         best = max(spans, key=lambda s: (score(s), -s.start))
@@ -476,6 +478,9 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:put|add|schedule|create|book|set up|pencil in|block out|make)\s+(?:an?\s+|the\s+)?(.{3,60}?)\s+(?:in|on|to|into)\s+(?:my|the|our)\s+(?:calendar|diary|agenda|schedule)\b", t.strip(), re.I)
         if m and not E.dates(m.group(1)):
             return m.group(1).strip()
+        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*remind me (?:to|about)\s+(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|in|every)\b|[.,;!?]|$)", t.strip(), re.I)
+        if m and "title" in nw:
+            return m.group(1).strip()  # "remind me to call mom on Sunday" -> "call mom"
         m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:put|add|schedule|create|book|set up|arrange|plan|organi[sz]e|pencil in|block out)\s+"
                       r"(?:an?\s+|the\s+|my\s+)?(?:(?:event|entry|appointment)\s+(?:for\s+|called\s+)?)?"
                       r"(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|from|between|every|in)\b|[.,;!?]|$)", t.strip(), re.I)
@@ -499,8 +504,11 @@ class Extractor:
         t = self.text
         if nw & {"message", "body", "content", "text"}:
             m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them) know(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
+            m = m or re.search(r"\b(?:letting|to let) (?:him|her|them|everyone|the team) know(?: that)?\s+(.{3,300})"
+                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say)\s+(.{3,300})", t, re.I)
             if m:
-                return m.group(1).strip().rstrip(".") if not m.group(1).strip().endswith("?") else m.group(1).strip()
+                said = next(g for g in m.groups() if g).strip()
+                return said.rstrip(".") if not said.endswith("?") else said
             q = E.quoted(t)
             if q:
                 return q[0].value
