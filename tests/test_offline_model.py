@@ -320,6 +320,12 @@ def test_structured_reads_labelled_lines_and_corrections(client):
     v = structured(client, contact, "CONTACT FORM\nName (last, first): Hallberg, Viktor\nTelephone: not provided\n"
                                     "Organisation: Lakeshore Veterinary Clinic\nMessage: Please send a price list.")
     assert v == {"name": "Viktor Hallberg", "company": "Lakeshore Veterinary Clinic", "phone": None}
+    v = structured(client, contact, "From: Tom\u00e1s Herrera <therrera@verdemar.es>\nCompany: Verdemar Shipping\nCall me on +34 612 345 678.")
+    assert v == {"name": "Tom\u00e1s Herrera", "company": "Verdemar Shipping", "phone": "+34 612 345 678"}
+    event = {"type": "object", "properties": {"title": {"type": "string"}, "attendees": {"type": "integer"}},
+             "required": ["title", "attendees"], "additionalProperties": False}
+    v = structured(client, event, "Team offsite: Thursday 12 March 2026 at the Riverside Centre. Expecting about 40 people.")
+    assert v == {"title": "Team offsite", "attendees": 40}
     order = {"type": "object", "properties": {"items": {"type": "array", "items": {
         "type": "object", "properties": {"product": {"type": "string"}, "quantity": {"type": "integer"}},
         "required": ["product", "quantity"], "additionalProperties": False}}}, "required": ["items"], "additionalProperties": False}

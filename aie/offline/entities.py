@@ -294,7 +294,8 @@ def quoted(text: str) -> tuple[Span, ...]:
 def proper_names(text: str) -> tuple[Span, ...]:
     """Runs of capitalised words that are not sentence openers or common words: people, places, companies."""
     out = []
-    word = r"(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?|[A-Z]{2,}(?![a-z])|[A-Z]\.)"
+    up, low = "A-Z\u00c0-\u00d6\u00d8-\u00de", "a-z\u00df-\u00f6\u00f8-\u00ff"  # "Tom\u00e1s", "\u00c5sa"
+    word = rf"(?:[{up}][{low}]+(?:[-'][{up}]?[{low}]+)?|[A-Z]{{2,}}(?![{low}])|[A-Z]\.)"
     for m in re.finditer(rf"{word}(?:[ \t]+(?:(?:van|de|der|da|von|del|la|le|of)[ \t]+)?{word})*(?:[ \t]+{ORG_SUFFIX})?", text):
         toks = m.group(0).split()
         start = m.start()

@@ -39,7 +39,7 @@ def corrected(text: str) -> str:
 
 # Labels of form lines ("Organisation: Lakeshore Clinic") that name a field by another word.
 LABELS = {"company": {"organisation", "organization", "employer", "firm", "business", "company name", "org"},
-          "name": {"full name", "contact name", "your name", "name"}, "phone": {"telephone", "tel", "mobile", "phone number", "cell"},
+          "name": {"full name", "contact name", "your name", "name", "from", "sender"}, "phone": {"telephone", "tel", "mobile", "phone number", "cell"},
           "email": {"e-mail", "email address", "mail"}, "origin": {"from", "departure", "departing from", "origin"},
           "destination": {"to", "arrival", "destination", "arriving at"}}
 _EMPTY = {"not provided", "n/a", "na", "none", "-", "unknown", "not given", "tbd", "no"}
@@ -280,6 +280,8 @@ class Extractor:
             value = m.group(3).strip().rstrip(".")
             if kind in ("person", "org", "location"):
                 value = re.split(r"[.;](?:\s|$)", value)[0].strip()  # "Name: Amara Nwosu. Age: 29."
+                if kind == "person":  # "From: Tom\u00e1s Herrera <therrera@verdemar.es>"
+                    value = re.sub(r"\s*<[^>]*>|\s*\([^)]*@[^)]*\)", "", value).strip()
                 if E.dates(value) or E.emails(value):
                     continue  # "Departure: Friday 15 May" is a date, not a place
             if value.lower() in _EMPTY:
@@ -466,11 +468,16 @@ class Extractor:
         q = self._take(E.quoted(t))
         if q is not MISSING:
             return q
-        m = re.search(r"\b(?:called|titled|named|entitled|subject(?: line)?:?|re:|regarding|about)\s+(?:the\s+)?([^.,;!?\n]{3,60}?)(?=\s+(?:on|at|for|with|to|from|next|this|tomorrow|today|by|is|was|will|starts|begins|and|which|that|in)\b|[.,;!?\n]|$)", t, re.I)
+        m = re.search(r"\b(?:called|titled|named|entitled|subject(?: line)?:?|re:|regarding|about(?!\s+\d))\s+(?:the\s+)?([^.,;!?\n]{3,60}?)(?=\s+(?:on|at|for|with|to|from|next|this|tomorrow|today|by|is|was|will|starts|begins|and|which|that|in)\b|[.,;!?\n]|$)", t, re.I)
         if m:
             return m.group(1).strip()
         m = re.search(r"\b(?:note|event|meeting|reminder|title)\s*:\s*([A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*){0,5})", t, re.I)
         if m:
+            return m.group(1).strip()
+        m = re.match(r"\s*([A-Z][\w'&-]*(?:\s+[\w'&-]+){0,4}):\s", t)  # "Team offsite: Thursday 12 March, ..."
+        if m and "title" in nw and not E.dates(m.group(1)) and not re.fullmatch(
+                r"(?:calendar |quick |meeting )?(?:note|notes|reminder|fyi|update|heads up|subject|re|name|date|time|location|from|to|"
+                r"booking request|request|order|ticket|message|email|hi|hello|dear)", m.group(1), re.I):
             return m.group(1).strip()
         m = re.search(r"(?:^|[.!?]\s+)((?:[A-Z][\w'&-]*\s+){1,5}[A-Z][\w'&-]*):\s", t)
         if m and not E.dates(m.group(1)) and m.group(1).split()[0].lower() not in {"subject", "re", "name", "date", "time", "location", "note", "from", "to"}:
