@@ -285,6 +285,11 @@ def test_event_titles_leave_out_the_verb_and_the_date(client):
         "required": ["title", "date"]}}}
     got = calls(client, u("Book a meeting with the design team for Friday at 2pm"), tools=TOOLS + [event])
     assert got == [("create_event", {"title": "meeting with the design team", "date": "2026-01-02", "time": "14:00"})]
+    got = calls(client, u("Block out Friday 3pm for a dentist visit"), tools=TOOLS + [event])
+    assert got == [("create_event", {"title": "dentist visit", "date": "2026-01-02", "time": "15:00"})]
+    # a comparison asks for both places
+    got = calls(client, u("is the weather in Paris nicer than in London this week?"), tools=TOOLS)
+    assert got == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})]
 
 
 def test_arguments_are_the_values_a_person_meant():
@@ -297,6 +302,10 @@ def test_arguments_are_the_values_a_person_meant():
     assert arithmetic("I earn 4200 a month, what's that per year") == "4200 * 12"
     assert arithmetic("tip for a 85 dollar dinner at 20 percent?") == "20 / 100 * 85"
     assert search_phrase("who won the 2022 world cup? look it up") == "who won the 2022 world cup"
+    assert search_phrase("I need to know the population of Canada, can you check online?") == "the population of Canada"
+    assert arithmetic("status of order 99-4412 please") is None and [i.text for i in E.ids("order 99-4412")] == ["99-4412"]
+    assert arithmetic("how much is 12.5% off 80 dollars") == "80 * (1 - 12.5 / 100)"
+    assert arithmetic("if I save 250 a week how much will I have after 12 weeks") == "250 * 12"
     assert [i.text for i in E.ids("has my parcel 77-XQ2 shipped yet")] == ["77-XQ2"]
     email = {"type": "object", "properties": {"to": {"type": "string"}, "body": {"type": "string"}}, "required": ["to", "body"]}
     assert S.arguments(email, "shoot an email to dev@corp.io letting them know the deploy is done")["body"] == "the deploy is done"

@@ -24,7 +24,9 @@ def search_phrase(text: str) -> str | None:
     s = re.sub(POLITE, "", text.strip(), flags=re.I)
     s = re.sub(r"^(?:do an? )?(?:web |online |internet )?(?:search|look up|lookup|google|find(?: out)?|research|browse|check|look for|look into|search up)"
                r"(?: me)?(?: (?:the )?(?:web|internet|online|docs|documentation|knowledge base|kb))?(?: for me)?(?: (?:for|about|on|whether|if))?\s+", "", s, flags=re.I)
-    s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online)\b.*$", "", s, flags=re.I)
+    s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online|"
+               r"search (?:the )?(?:web|internet|online)|look (?:it )?up online)\b.*$", "", s, flags=re.I)
+    s = re.sub(r"^(?:i (?:need|want|would like|'d like) to know|i wonder|tell me|do you know)\s+", "", s, flags=re.I)
     s = re.sub(r"\s*(?:please|for me|online|on the web|thanks)?[\s.?!]*$", "", s, flags=re.I)
     return s.strip() or None
 
@@ -35,13 +37,16 @@ OPS = [(r"\bmultiplied by\b|\btimes\b|\u00d7", "*"), (r"\bdivided by\b|\bover\b|
 
 def arithmetic(text: str) -> str | None:
     """An arithmetic expression in the text ('what is 12 times 7' -> '12 * 7'; '15% of 80' -> '15 / 100 * 80')."""
-    for d in E.dates(text):  # "2026-04-10" is a date, not a subtraction
+    for d in (*E.dates(text), *E.ids(text)):  # "2026-04-10" is a date and "order 99-4412" an id, not subtractions
         text = text.replace(d.text, " ")
     s = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     s = re.sub(r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)", s, flags=re.I)
     s = re.sub(r"[$\u20ac\u00a3](?=\d)", "", s)
     # "an 18% tip on a 64.50 bill", "15 percent of 80"
     s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+(?:[a-z]+\s+){0,2}?(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
+    off = re.search(r"([\d.]*\d)\s*(?:%|percent)\s+off\s+(?:of\s+)?(?:an?\s+|the\s+)?[$\u20ac\u00a3]?([\d.]*\d)", s, re.I)
+    if off:  # "12.5% off 80 dollars"
+        return f"{off.group(2)} * (1 - {off.group(1)} / 100)"
     # "an 85 dollar dinner, tip at 20 percent": one amount and one rate
     pct = re.findall(r"([\d.]*\d)\s*(?:%|percent)", s, re.I)
     others = [x for x in re.findall(r"(?<![\w.])(\d[\d.]*)(?!\s*(?:%|percent|\d))", s, re.I) if x.rstrip(".")]
@@ -67,7 +72,8 @@ def arithmetic(text: str) -> str | None:
     s = re.sub(r"([\d.]+)\s+squared\b", r"\1 ** 2", s, flags=re.I)
     s = re.sub(r"\b(\d+)\s+(?:[a-z]+\s+){1,2}?(?:at|for|@)\s+([\d.]*\d)\s*(?:each|apiece|a piece|per (?:item|piece|unit|person|head))\b",
                r"\1 * \2", s, flags=re.I)
-    s = re.sub(r"([\d.]*\d)\s+(?:every|each|per|a)\s+(day|week|month|year)\s+(?:for|over)\s+(\d+)\s+\2s?\b", r"\1 * \3", s, flags=re.I)
+    s = re.sub(r"([\d.]*\d)\s+(?:every|each|per|a)\s+(day|week|month|year)\b(?:\s+[a-z']+){0,6}?\s+(?:for|over|after|in)\s+(\d+)\s+\2s?\b",
+               r"\1 * \3", s, flags=re.I)
     for pat, op in OPS:
         s = re.sub(pat, f" {op} ", s, flags=re.I)
     s = re.sub(r"([-+*/])\s+(?:an?|the|another)\s+(?=\d)", r"\1 ", s)

@@ -488,11 +488,14 @@ class Extractor:
         m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*remind me (?:to|about)\s+(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|in|every)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "remind me to call mom on Sunday" -> "call mom"
-        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:put|add|schedule|create|book|set up|arrange|plan|organi[sz]e|pencil in|block out)\s+"
+        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:put|add|schedule|create|book|set up|set|arrange|plan|organi[sz]e|pencil in|block out)\s+"
                       r"(?:an?\s+|the\s+|my\s+)?(?:(?:event|entry|appointment)\s+(?:for\s+|called\s+)?)?"
                       r"(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|from|between|every|in)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
             return m.group(1).strip()  # "Schedule lunch with Priya on March 3rd" -> "lunch with Priya"
+        m = re.search(r"^(?:please\s+)?(?:block out|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
+        if m and "title" in nw:
+            return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
             m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
             if m:
@@ -512,6 +515,7 @@ class Extractor:
         if nw & {"message", "body", "content", "text"}:
             m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them) know(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
             m = m or re.search(r"\b(?:letting|to let) (?:him|her|them|everyone|the team) know(?: that)?\s+(.{3,300})"
+                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*:\s*(.{3,300})|\b(?:ask|asking) (?:him|her|them)\s+(.{3,300})"
                                r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say)\s+(.{3,300})", t, re.I)
             if m:
                 said = next(g for g in m.groups() if g).strip()
@@ -650,8 +654,8 @@ ENUM_CUES = {
     "account": (r"\bpassword", r"\blog ?in\b", r"\bsign ?in\b", r"\busername", r"\bprofile", r"\b(?:close|delete) my account"),
 }
 ENUM_ALIASES = {
-    "celsius": (r"\u00b0\s?C\b", r"\bdegrees? C\b", r"(?i)\bcentigrade\b"),
-    "fahrenheit": (r"\u00b0\s?F\b", r"\bdegrees? F\b"),
+    "celsius": (r"\u00b0\s?C\b", r"\bdegrees? C\b", r"(?i)\bcentigrade\b", r"\bin C\b"),
+    "fahrenheit": (r"\u00b0\s?F\b", r"\bdegrees? F\b", r"\bin F\b"),
 }
 
 

@@ -146,7 +146,7 @@ def clauses(text: str) -> list[str]:
     """Split a request into the parts that may each ask for a tool."""
     # "$182 plus a $46 fee": arithmetic, not a second request
     text = re.sub(r"(\d[\d.,]*(?:\s+[a-z]+){0,2})\s+plus\s+(?=(?:an?\s+|the\s+)?[$\u20ac\u00a3]?\d)", "\\1 \u2295 ", text.strip())
-    parts = re.split(r"(?:[.;?!]\s+|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
+    parts = re.split(r"(?:[.;?!]\s+|\s+than\s+(?=(?:in|at|for)\s+[A-Z])|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
     out: list[str] = []
     for p in (p.strip(" ,.").replace("\u2295", "plus") for p in parts if p and len(p.strip(" ,.")) > 1):
         if out and _CONTINUES.match(p):  # "email bob@x.com and tell him ...": one action, not two
