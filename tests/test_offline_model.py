@@ -335,6 +335,10 @@ def test_structured_reads_labelled_lines_and_corrections(client):
              "required": ["title", "attendees"], "additionalProperties": False}
     v = structured(client, event, "Team offsite: Thursday 12 March 2026 at the Riverside Centre. Expecting about 40 people.")
     assert v == {"title": "Team offsite", "attendees": 40}
+    job = {"type": "object", "properties": {"company": {"type": "string"}, "skills": {"type": "array", "items": {"type": "string"}}},
+           "required": ["company", "skills"], "additionalProperties": False}
+    v = structured(client, job, "Orchard & Vine Ltd is looking for a Unity developer (C#, shaders, multiplayer networking).")
+    assert v == {"company": "Orchard & Vine Ltd", "skills": ["C#", "shaders", "multiplayer networking"]}
     order = {"type": "object", "properties": {"items": {"type": "array", "items": {
         "type": "object", "properties": {"product": {"type": "string"}, "quantity": {"type": "integer"}},
         "required": ["product", "quantity"], "additionalProperties": False}}}, "required": ["items"], "additionalProperties": False}

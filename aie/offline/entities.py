@@ -74,6 +74,7 @@ COMMON_CAPS = {
     "with", "by", "of", "as", "not", "ignore", "json", "output", "input", "extract", "return", "name", "ceo", "cto",
     "mr", "mrs", "ms", "dr", "prof", "inc", "ltd", "llc", "corp", "gmbh", "mon", "tue", "wed", "thu", "fri", "sat",
     "sun", "usd", "eur", "gbp", "api", "we're", "we've", "we'll", "you're", "they're", "it's", "here's", "there's", "i'll", "faq", "id", "ps", "p.s", "fyi", "all", "none", "some", "any", "each", "every",
+    "name's", "it's", "that's", "he's", "she's",
 }
 # Verbs and other words that often open a sentence with a capital letter ("Met Priya Raman", "Join Fjord Robotics").
 OPENERS = set("""
@@ -296,7 +297,7 @@ def proper_names(text: str) -> tuple[Span, ...]:
     out = []
     up, low = "A-Z\u00c0-\u00d6\u00d8-\u00de", "a-z\u00df-\u00f6\u00f8-\u00ff"  # "Tom\u00e1s", "\u00c5sa"
     word = rf"(?:[{up}][{low}]+(?:[-'][{up}]?[{low}]+)?|[A-Z]{{2,}}(?![{low}])|[A-Z]\.)"
-    for m in re.finditer(rf"{word}(?:[ \t]+(?:(?:van|de|der|da|von|del|la|le|of)[ \t]+)?{word})*(?:[ \t]+{ORG_SUFFIX})?", text):
+    for m in re.finditer(rf"{word}(?:[ \t]+(?:(?:van|de|der|da|von|del|la|le|of|&)[ \t]+)?{word})*(?:[ \t]+{ORG_SUFFIX})?", text):
         toks = m.group(0).split()
         start = m.start()
         while toks and (toks[0].lower().strip(".") in COMMON_CAPS or toks[0].lower() in MONTHS or toks[0].lower() in WEEKDAYS

@@ -65,7 +65,7 @@ CALM = {"whenever", "rush", "minor", "low", "eventually", "someday", "later"}
 BOOL_SYNONYMS = {
     "urgent": {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "right away", "as soon as possible",
                "straight away", "time-sensitive", "time sensitive", "sorted out today", "need this today", "need it today",
-               "by tonight", "before tomorrow"},
+               "by tonight", "before tomorrow", "for tomorrow", "by tomorrow"},
     "remote": {"remote", "remotely", "work from home", "wfh", "from anywhere", "distributed"},
 
     "refund": {"refund", "money back", "reimburse", "reimbursement"},

@@ -434,11 +434,13 @@ class Extractor:
                     sc += 3
                 elif want == "from" and re.match(r"\s+to\s+[A-Z]", t[s.end:]):
                     sc += 3  # "Singapore to Sydney"
-                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "for", "of", "around"}:
+                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "of", "around"}:
                     sc += 2 if want is None else 0.5
+                elif last == "for":  # "a lunch for Grace at Nando's": more often a person than a place
+                    sc += 1 if want is None else 0.5
                 if re.search(r"^\s*,\s*[A-Z]", t[s.end: s.end + 4]):
                     sc += 0.3
-                if re.search(r"\b(Centre|Center|Office|Hall|Library|Park|Street|St|Road|Avenue|Hotel|Airport|Station|Room|Building|Campus|Cafe|Café|Restaurant|Square|Arena|Stadium|Museum)(?:\s+[A-Z]?\d{0,4}[A-Z]?)?$", s.text):  # "Conference Room B"
+                if re.search(r"\b(Centre|Center|Office|Hall|Library|Park|Street|St|Road|Avenue|Hotel|Airport|Station|Room|Building|Campus|Cafe|Café|Restaurant|Square|Arena|Stadium|Museum|Auditorium|Lobby|Theatre|Theater|Lounge|Canteen|Cafeteria|Terrace|Gallery|Pavilion)(?:\s+[A-Z]?\d{0,4}[A-Z]?)?$", s.text):  # "Conference Room B"
                     sc += 1.5
                 if re.match(r"\s+(office|branch|area|region|headquarters|hq|campus|site|store|airport|station)\b", t[s.end:], re.I):
                     sc += 1.5  # "in the Lisbon office"
@@ -488,7 +490,7 @@ class Extractor:
         m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*remind me (?:to|about)\s+(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|in|every)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "remind me to call mom on Sunday" -> "call mom"
-        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:put|add|schedule|create|book|set up|set|arrange|plan|organi[sz]e|pencil in|block out)\s+"
+        m = re.search(r"^(?:(?:hey|hi)\s+\w+,?\s+)?(?:please\s+|can you\s+|could you\s+|let's\s+|let us\s+|we should\s+)*(?:put|add|schedule|create|book|set up|set|arrange|plan|organi[sz]e|pencil in|block out|do|have|hold|grab|throw)\s+"
                       r"(?:an?\s+|the\s+|my\s+)?(?:(?:event|entry|appointment)\s+(?:for\s+|called\s+)?)?"
                       r"(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|from|between|every|in)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
@@ -581,12 +583,15 @@ class Extractor:
         lists = []
         for si, s in enumerate(self.sents):
             s = re.sub(r"(?<=\d),(?=\d)", "", s)
+            paren = re.search(r"\(([^()]*,[^()]*)\)", s)  # "a Unity developer (C#, shaders, networking)"
+            s = paren.group(1) if paren else s
             body = re.sub(r"^.*?\b(?:including|include|includes|like|such as|are|is|were|was|:|with|need|needs|requires|require|using|knows?|of"
                           r"|looking for|experience (?:in|with)|skilled in|proficient in|fluent in|familiar with)\s+", "", s, count=1)
             body = re.split(r"[.!?]\s*$", body)[0]
             parts = [p.strip(" .;:") for p in re.split(r",\s*(?:and|or)\s+|,|\s+and\s+|\s+or\s+|;|\s+&\s+", body)]
             parts = [re.sub(r"^(?:an?|the|some|also|strong|solid|good|excellent|deep|proven|advanced|basic)\s+", "", p, flags=re.I)
                      for p in parts if p]
+            parts = [re.sub(r"\s+(?:(?:is|are)\s+)?(?:required|needed|preferred|essential|a must|a plus|mandatory)$", "", p, flags=re.I) for p in parts]
             if len(parts) >= 2 and all(0 < len(p.split()) <= 4 for p in parts):
                 lists.append((si, parts))
             bullets = re.match(r"^[-*\u2022]\s+(.*)$", s)
