@@ -320,6 +320,10 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     assert chat(client, u(story), tools=TOOLS).choices[0].message.tool_calls is None
     # a short ask leans on its context
     assert calls(client, u("I'm flying to Oslo tomorrow. What's the weather there?"), tools=TOOLS) == [("get_weather", {"city": "Oslo"})]
+    # a verb, a place or a weekday in passing is not a request either
+    for said in ("I won 200 dollars in a raffle!", "Is it rude to send an email on a Sunday?", "Tell me about Rome"):
+        assert chat(client, u(said), tools=TOOLS + [SEARCH]).choices[0].message.tool_calls is None, said
+    assert calls(client, u("weather Boston"), tools=TOOLS) == [("get_weather", {"city": "Boston"})]
 
 
 def test_structured_reads_labelled_lines_and_corrections(client):

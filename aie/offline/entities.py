@@ -82,7 +82,7 @@ met meet meeting join joined joining contact contacted call called calling ask a
 book booked add added order ordered bought buy invite invited hire hired hiring reach reached talk talked spoke speak tell
 told welcome welcomed congrats congratulations happy great sorry attn attention via per about regarding reminder note new
 please kindly forward forwarded cc bcc from signed submitted received reply replied update updated ping pinged introduce
-introducing meet-up lunch dinner thanks thank cheers hello hey hi dear greetings good morning afternoon evening profile
+introducing describe explain summarise summarize translate meet-up lunch dinner thanks thank cheers hello hey hi dear greetings good morning afternoon evening profile
 customer client user guest passenger candidate lead contact name employee manager director
 """.split())
 ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University|Works|Clinic|Partners|Associates|Consulting|Solutions|Studios?|Capital|Logistics|Industries|Holdings|Agency|Foundation|Institute|Hospital|College|Ventures|Architects|Pharmaceuticals|Motors|Airlines|Foods|Services|Trust)"
@@ -195,6 +195,8 @@ def dates(text: str) -> tuple[Span, ...]:
     days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
     for m in re.finditer(r"\b(?:(?:next|this|coming|on)\s+)?(" + "|".join(days) + r")\b(?!s)", text, re.I):
         written = [s for s in out if s.start <= m.start() < s.end or 0 <= s.start - m.end() <= 3]
+        if re.search(r"\b(?:a|any|each)\s+$", text[max(0, m.start() - 5): m.start()], re.I):
+            continue  # "an email on a Sunday" is any Sunday
         if written or re.match(r"\s*(?:to|-|through|until|till)\s+\w+day\b", text[m.end():], re.I) \
                 or re.search(r"(?:\b(?:from|every|last|to|through|until|till)|-)\s*$", text[max(0, m.start() - 8): m.start()], re.I):
             continue  # "Friday 15 May" has its date; "Monday to Saturday" and "every Monday" are not one day
@@ -340,6 +342,8 @@ def currency_mentions(text: str) -> list[Span]:
     keys = sorted(CURRENCIES, key=len, reverse=True)
     pat = "|".join(re.escape(k) if not k.isalpha() else rf"\b{re.escape(k)}\b" for k in keys)
     for m in re.finditer(pat, text, re.I):
+        if m.group(0).lower() == "won" and not re.search(r"(?:\d|\bhow many|\binto|\bin|\bto|\bkorean)\s*$", text[: m.start()], re.I):
+            continue  # "I won 200 dollars" is a verb
         out.append(Span(m.start(), m.end(), m.group(0), CURRENCIES[m.group(0).lower()], "currency"))
     return out
 

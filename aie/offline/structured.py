@@ -450,8 +450,8 @@ class Extractor:
                     sc += 3 if s.text in COUNTRIES else -1
                 if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
                     sc -= 3
-                if len(spans) == 1 and len(t.split()) <= 5:
-                    sc += 1  # "weather Boston", "forecast Paris tomorrow": a terse request names one place
+                if last in {"weather", "forecast", "temperature", "rain", "snow"} or re.match(r"\s+(?:weather|forecast)\b", t[s.end:], re.I):
+                    sc += 2  # "weather Boston", "forecast Paris tomorrow": a terse request
             return sc
 
         best = max(spans, key=lambda s: (score(s), -s.start))
