@@ -306,6 +306,9 @@ def test_arguments_are_the_values_a_person_meant():
     assert arithmetic("status of order 99-4412 please") is None and [i.text for i in E.ids("order 99-4412")] == ["99-4412"]
     assert arithmetic("how much is 12.5% off 80 dollars") == "80 * (1 - 12.5 / 100)"
     assert arithmetic("if I save 250 a week how much will I have after 12 weeks") == "250 * 12"
+    assert arithmetic("If I put away 350 a month for the next 18 months, how much will I have saved?") == "350 * 18"
+    assert [p.text for p in E.phones("marta@fjordline.no | +47 22 41 88 10")] == ["+47 22 41 88 10"]
+    assert [i.text for i in E.ids("where's my package?? order #A77120")] == ["#A77120"]
     assert [i.text for i in E.ids("has my parcel 77-XQ2 shipped yet")] == ["77-XQ2"]
     email = {"type": "object", "properties": {"to": {"type": "string"}, "body": {"type": "string"}}, "required": ["to", "body"]}
     assert S.arguments(email, "shoot an email to dev@corp.io letting them know the deploy is done")["body"] == "the deploy is done"
@@ -324,6 +327,12 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     for said in ("I won 200 dollars in a raffle!", "Is it rude to send an email on a Sunday?", "Tell me about Rome"):
         assert chat(client, u(said), tools=TOOLS + [SEARCH]).choices[0].message.tool_calls is None, said
     assert calls(client, u("weather Boston"), tools=TOOLS) == [("get_weather", {"city": "Boston"})]
+    # a remark after the request is context, not a second search; 'that code' gets the code it points to
+    got = calls(client, u("Could you find me some reviews of the Fairphone 5? Thinking about switching."), tools=TOOLS + [SEARCH])
+    assert len(got) == 1 and got[0][0] == "search_web" and "Fairphone 5" in got[0][1]["query"]
+    got = calls(client, u("My Bosch dishwasher shows error E24. Can you search for what that code means and how to fix it?"),
+                tools=TOOLS + [SEARCH])
+    assert len(got) == 1 and "E24" in got[0][1]["query"] and "fix" in got[0][1]["query"]
 
 
 def test_structured_reads_labelled_lines_and_corrections(client):

@@ -269,7 +269,8 @@ def urls(text: str) -> tuple[Span, ...]:
 
 @lru_cache(maxsize=512)
 def phones(text: str) -> tuple[Span, ...]:
-    pat = r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{3,4}(?:[\s.-]\d{2,4})?(?![\w])"
+    pat = (r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{3,4}(?:[\s.-]\d{2,4})?(?![\w])"
+           r"|(?<![\w])\+\d{1,3}(?:[\s.-]\d{1,4}){3,6}(?![\w])")  # "+47 22 41 88 10"
     return tuple(Span(m.start(), m.end(), m.group(0), m.group(0), "phone") for m in re.finditer(pat, text)
                  if sum(c.isdigit() for c in m.group(0)) >= 7 and not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", m.group(0)))
 
@@ -278,7 +279,7 @@ def phones(text: str) -> tuple[Span, ...]:
 def ids(text: str) -> tuple[Span, ...]:
     """Identifiers such as order numbers: '#48213', 'A-1234', 'INV-2025-007', 'TK8841'."""
     out = []
-    for m in re.finditer(r"#\d{3,}\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
+    for m in re.finditer(r"#[A-Z]{0,3}\d{3,}\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
         out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d{4,}|\d+(?:-\d+)+)\b", text, re.I):
         if not any(s.start <= m.start(1) < s.end for s in out):

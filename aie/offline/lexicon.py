@@ -71,7 +71,7 @@ BOOL_SYNONYMS = {
     "refund": {"refund", "money back", "reimburse", "reimbursement"},
     "recommend": {"recommend", "recommended", "should get one", "must-have", "must have", "worth every penny", "worth it", "go buy",
                   "tell a friend to buy", "tell my friends to buy", "buy it again", "would buy again", "buy it",
-                  "get one", "get it"},
+                  "get one", "get it", "buy them", "tell anyone to buy", "tell everyone to buy", "tell people to buy"},
     "vegetarian": {"vegetarian", "veggie", "meat-free", "no meat"},
     "vegan": {"vegan", "plant-based"},
     "express": {"express", "expedited", "overnight", "next-day", "next day", "fastest"},

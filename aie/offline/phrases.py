@@ -72,7 +72,7 @@ def arithmetic(text: str) -> str | None:
     s = re.sub(r"([\d.]+)\s+squared\b", r"\1 ** 2", s, flags=re.I)
     s = re.sub(r"\b(\d+)\s+(?:[a-z]+\s+){1,2}?(?:at|for|@)\s+([\d.]*\d)\s*(?:each|apiece|a piece|per (?:item|piece|unit|person|head))\b",
                r"\1 * \2", s, flags=re.I)
-    s = re.sub(r"([\d.]*\d)\s+(?:every|each|per|a)\s+(day|week|month|year)\b(?:\s+[a-z']+){0,6}?\s+(?:for|over|after|in)\s+(\d+)\s+\2s?\b",
+    s = re.sub(r"([\d.]*\d)\s+(?:every|each|per|a)\s+(day|week|month|year)\b(?:\s+[a-z']+){0,6}?\s+(?:for|over|after|in)\s+(?:the\s+)?(?:next\s+)?(\d+)\s+\2s?\b",
                r"\1 * \3", s, flags=re.I)
     for pat, op in OPS:
         s = re.sub(pat, f" {op} ", s, flags=re.I)

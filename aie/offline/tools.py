@@ -49,7 +49,8 @@ _GENERIC = {"get", "set", "tool", "function", "current", "information", "info", 
 SYNONYMS = [
     {"search", "look", "lookup", "find", "google", "browse", "research", "web", "internet", "online"},
     {"email", "mail", "send", "message", "forward", "inbox", "recipient"},
-    {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees"},
+    {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees",
+     "coat", "sweater", "jumper", "sunscreen", "layers", "chilly", "freezing"},
     {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
      "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved", "multiply", "divide", "add",
      "subtract", "average", "area", "perimeter", "share"},
@@ -179,6 +180,7 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
         prev: Call | None = None
         prev_part = ""
         for i, part in enumerate(parts, start=1):
+            said = part  # the clause as written (``part`` may become "weather in London" for "and London")
             j = _best(sims[i], tools, threshold, part, request)
             if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
@@ -194,6 +196,15 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
                 part = analogue
             else:
                 continue
+            if prev is not None and call.name == prev.name and _free_only(by_name[call.name]) and not _asks_anew(said):
+                # "find reviews of the Fairphone 5? Thinking about switching.": context, not a second search;
+                # "search for what that code means and how to fix it": one search
+                if re.match(r"(?:how|what|why|where|when|which|who|whether|if)\b", said, re.I):
+                    for k, v in prev.arguments.items():
+                        if isinstance(v, str) and v and k in (by_name[call.name].get("parameters") or {}).get("required", []):
+                            prev.arguments[k] = f"{v} and {said.strip(' ?!.')}"
+                            break
+                continue
             if prev is not None and call.name == prev.name and not fillable(by_name[call.name], part):
                 # "... on 2026-03-26 at 9:45. stick it in my calendar": the same event, said again
                 prev.arguments.update({k: v for k, v in call.arguments.items() if k not in prev.arguments and _appears(v, part)})
@@ -205,14 +216,14 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
                 calls.append(call)
             prev, prev_part = call, part
     if len(calls) >= 2:
-        return calls
+        return [_contextual(c, request) for c in calls]
     j = _best(sims[0], tools, threshold, request)
     if j is None and len(calls) == 1:  # "any ramen places near here? find some online": one clause asks for it
         j = next(k for k, t in enumerate(tools) if t["name"] == calls[0].name)
     if j is None and tool_choice == "required":
         j = int(np.argmax(sims[0]))
     if j is not None:
-        return [Call(tools[j]["name"], _args(tools[j], request, request), float(sims[0, j]))]
+        return [_contextual(Call(tools[j]["name"], _args(tools[j], request, request), float(sims[0, j])), request)]
     return []
 
 
@@ -233,6 +244,40 @@ def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
         return False
     sims = score_tools(asks, tools)
     return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
+
+
+def _free_only(fn: dict) -> bool:
+    """Whether every required argument of the tool is free text (a query, a message): any clause can fill it."""
+    schema = fn.get("parameters") or {}
+    need = schema.get("required") or []
+    return bool(need) and all(structured.free_text((schema.get("properties") or {}).get(k) or {}, k, schema) for k in need)
+
+
+def _asks_anew(part: str) -> bool:
+    """Whether a clause is a request of its own ('also look up X', 'find hotels in Rome'), not a fragment."""
+    first = re.findall(r"[a-z]+", re.sub(phrases.POLITE, "", part.strip(), flags=re.I).lower())[:1]
+    return bool(first) and first[0] in _REQUEST_VERBS
+
+
+_REQUEST_VERBS = set("""search find look google check get show tell give send email mail book schedule add create put set
+convert calculate compute work figure track locate research browse lookup fetch list""".split())
+
+
+def _contextual(call: Call, request: str) -> Call:
+    for k, v in call.arguments.items():
+        if k in ("query", "q", "search_query") and isinstance(v, str):
+            call.arguments[k] = _with_context(v, request)
+    return call
+
+
+def _with_context(query: str, request: str) -> str:
+    """A query that says 'that code' or 'it' gets the names and codes it points to from the rest of the request."""
+    if not re.search(r"\b(?:that|this|it|these|those|them)\b", query, re.I):
+        return query
+    codes = re.findall(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{2,10}\b", request)
+    names = [s.text for s in E.proper_names(request)]
+    extra = [w for w in dict.fromkeys(names + codes) if w.lower() not in query.lower()]
+    return " ".join(extra[:3] + [query]) if extra else query
 
 
 def _best(row: np.ndarray, tools: list[dict], threshold: float, *texts: str) -> int | None:
