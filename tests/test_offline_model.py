@@ -315,6 +315,14 @@ def test_arguments_are_the_values_a_person_meant():
     assert S.arguments(email, "reply to jess@fastmail.com that I'll be late")["body"] == "I'll be late"
     event = {"type": "object", "properties": {"title": {"type": "string"}, "date": {"type": "string"}}, "required": ["title", "date"]}
     assert S.arguments(event, "remind me to call mom on Sunday at 6pm") == {"title": "call mom", "date": "2026-01-04"}
+    # "moved to Thursday" is a date ("Monday to Thursday" is a range); "let my landlord know that ..." says the body
+    assert S.arguments(event, "My meeting with Carla got moved to Thursday - can you update my calendar?") == \
+        {"title": "meeting with Carla", "date": "2026-01-08"}
+    assert [d.value for d in E.dates("open Monday to Thursday")] == []
+    email["properties"]["to"]["format"] = "email"
+    assert S.arguments(email, "Could you let my landlord know (landlord@rentco.com) that the boiler is broken again?") == \
+        {"to": "landlord@rentco.com", "body": "the boiler is broken again"}
+    assert [i.text for i in E.ids("the order number is 100-2345-678")] == ["100-2345-678"]
 
 
 def test_tool_words_in_the_story_around_a_request_call_nothing(client):
@@ -327,6 +335,13 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     for said in ("I won 200 dollars in a raffle!", "Is it rude to send an email on a Sunday?", "Tell me about Rome"):
         assert chat(client, u(said), tools=TOOLS + [SEARCH]).choices[0].message.tool_calls is None, said
     assert calls(client, u("weather Boston"), tools=TOOLS) == [("get_weather", {"city": "Boston"})]
+    # a well-known city is a place in lower case or as a sentence's first word; a remark about yesterday asks for nothing
+    assert calls(client, u("Boston weather?"), tools=TOOLS) == [("get_weather", {"city": "Boston"})]
+    assert calls(client, u("do i need a jacket in edinburgh today?"), tools=TOOLS) == [("get_weather", {"city": "Edinburgh"})]
+    assert calls(client, u("weather in new york and tokyo"), tools=TOOLS) == [("get_weather", {"city": "New York"}),
+                                                                             ("get_weather", {"city": "Tokyo"})]
+    assert chat(client, u("It rained all day yesterday in Paris, so annoying."), tools=TOOLS).choices[0].message.tool_calls is None
+    assert chat(client, u("Nice weather today, isn't it?"), tools=TOOLS).choices[0].message.tool_calls is None
     # a remark after the request is context, not a second search; 'that code' gets the code it points to
     got = calls(client, u("Could you find me some reviews of the Fairphone 5? Thinking about switching."), tools=TOOLS + [SEARCH])
     assert len(got) == 1 and got[0][0] == "search_web" and "Fairphone 5" in got[0][1]["query"]

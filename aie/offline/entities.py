@@ -161,6 +161,29 @@ def _valid(y: int, mo: int, d: int) -> str | None:
         return None
 
 
+# Well-known cities, so that "weather in montreal" or "Boston weather?" (a capitalised sentence opener,
+# usually just a word) is still read as a place. Names that are also common words ("Nice", "Reading",
+# "Split") count only when capitalised and not at the start of a sentence, like any other name.
+CITIES = {c.lower(): c for c in """
+Amsterdam Athens Atlanta Auckland Austin Baghdad Baltimore Bangalore Bangkok Barcelona Beijing Beirut Belfast Belgrade Bergen
+Berlin Bern Bilbao Birmingham Bogota Bologna Bordeaux Boston Bratislava Brisbane Bristol Brussels Bucharest Budapest Cairo
+Calgary Cardiff Casablanca Chicago Cologne Copenhagen Cork Dallas Delhi Denver Detroit Dhaka Doha Dresden Dubai Dublin
+Dubrovnik Dusseldorf Edinburgh Florence Frankfurt Geneva Genoa Glasgow Gothenburg Granada Graz Hamburg Hanoi Havana Helsinki
+Honolulu Houston Innsbruck Istanbul Jakarta Jerusalem Johannesburg Karachi Kathmandu Kiev Kyiv Krakow Kyoto Lagos Lahore
+Leeds Leipzig Lima Lisbon Liverpool Ljubljana London Lyon Madrid Malmo Manchester Manila Marrakech Marseille Melbourne Miami
+Milan Minneapolis Montreal Moscow Mumbai Munich Nairobi Nantes Naples Nashville Oslo Ottawa Oxford Palermo Paris Perth
+Philadelphia Phoenix Pittsburgh Porto Prague Reykjavik Riga Rome Rotterdam Salzburg Santiago Sarajevo Seattle Seoul Seville
+Shanghai Sofia Stockholm Stuttgart Sydney Taipei Tallinn Tbilisi Tehran Tokyo Toronto Toulouse Trondheim Turin Uppsala
+Valencia Vancouver Venice Vienna Vilnius Warsaw Wellington Winnipeg Zagreb Zurich Osaka Cambridge Brighton Marbella Malaga
+Heidelberg Nuremberg Antwerp Ghent Bruges Utrecht Eindhoven Aarhus Odense Tampere Turku Lausanne Basel Lucerne Verona Pisa
+Bari Catania Split Nice Reading Bath Mobile
+""".split()} | {c.lower(): c for c in ("New York", "Los Angeles", "San Francisco", "San Diego", "Las Vegas", "New Orleans",
+                                      "Mexico City", "Hong Kong", "Buenos Aires", "Rio de Janeiro", "Sao Paulo", "Tel Aviv",
+                                      "Cape Town", "Kuala Lumpur", "Ho Chi Minh City", "Washington DC", "St Petersburg",
+                                      "Salt Lake City", "Abu Dhabi", "Quebec City", "Palma de Mallorca")}
+_WORDLIKE_CITIES = {"split", "nice", "reading", "bath", "mobile", "phoenix", "cork", "perth"}
+
+
 @lru_cache(maxsize=512)
 def dates(text: str) -> tuple[Span, ...]:
     """Calendar dates in common formats, as ISO strings (relative words like 'tomorrow' use the fixed TODAY)."""
@@ -198,7 +221,9 @@ def dates(text: str) -> tuple[Span, ...]:
         if re.search(r"\b(?:a|any|each)\s+$", text[max(0, m.start() - 5): m.start()], re.I):
             continue  # "an email on a Sunday" is any Sunday
         if written or re.match(r"\s*(?:to|-|through|until|till)\s+\w+day\b", text[m.end():], re.I) \
-                or re.search(r"(?:\b(?:from|every|last|to|through|until|till)|-)\s*$", text[max(0, m.start() - 8): m.start()], re.I):
+                or re.search(r"(?:\b(?:from|every|last)|-)\s*$", text[max(0, m.start() - 8): m.start()], re.I) \
+                or (re.search(r"\b(?:to|through|until|till)\s*$", text[max(0, m.start() - 8): m.start()], re.I)
+                    and re.search(r"\b(?:from|\w+day)\b", text[max(0, m.start() - 30): m.start()], re.I)):
             continue  # "Friday 15 May" has its date; "Monday to Saturday" and "every Monday" are not one day
         ahead = (days.index(m.group(1).lower()) - TODAY.weekday()) % 7 or 7  # the coming one, from the fixed TODAY
         out.append(Span(m.start(), m.end(), m.group(0), (TODAY + timedelta(days=ahead)).isoformat(), "date"))
@@ -279,8 +304,12 @@ def phones(text: str) -> tuple[Span, ...]:
 def ids(text: str) -> tuple[Span, ...]:
     """Identifiers such as order numbers: '#48213', 'A-1234', 'INV-2025-007', 'TK8841'."""
     out = []
+    for m in re.finditer(r"(?<![\w-])\d{2,}(?:-\d{2,}){2,}(?![\w-])", text):  # "100-2345-678", not a date or a 555-123-4567 phone
+        if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{3}-\d{3}-\d{4}", m.group(0)):
+            out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"#[A-Z]{0,3}\d{3,}\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
-        out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
+        if not any(s.start < m.end() and m.start() < s.end for s in out):
+            out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d{4,}|\d+(?:-\d+)+)\b", text, re.I):
         if not any(s.start <= m.start(1) < s.end for s in out):
             out.append(Span(m.start(1), m.end(1), m.group(1), m.group(1), "id"))
@@ -319,13 +348,33 @@ def proper_names(text: str) -> tuple[Span, ...]:
         if num and toks[-1] in _NUMBERED and text[start:start + len(s)] == s:
             s += num.group(0)  # "Training Room 3", "Gate B"
             toks = s.split()
-        if len(toks) == 1 and at_sentence_start(text, start) and not re.search(r"(?:^|\n)[ \t]*[A-Za-z][A-Za-z ]{0,30}:[ \t]*$", text[:start]):
+        if (len(toks) == 1 and at_sentence_start(text, start) and not re.search(r"(?:^|\n)[ \t]*[A-Za-z][A-Za-z ]{0,30}:[ \t]*$", text[:start])
+                and (toks[0].lower() not in CITIES or toks[0].lower() in _WORDLIKE_CITIES)):
             continue  # a lone capitalised sentence opener is usually just a word ("Call me"), unless a form line's value
         if s.isupper() and len(s) <= 4 and s.lower() in CURRENCIES:
             continue
         kind = "org" if re.search(ORG_SUFFIX + r"$", s) else "name"
         out.append(Span(start, start + len(s), s, s, kind))
-    return tuple(out)
+    for m in re.finditer(r"\b[a-z]+(?:[ \t]+[a-z]+){0,3}\b", text):  # "weather in montreal": a known city written in lower case
+        for c in _lower_cities(m.group(0)):
+            a, b = m.start() + c[0], m.start() + c[1]
+            if not any(s.start < b and a < s.end for s in out):
+                out.append(Span(a, b, text[a:b], CITIES[text[a:b].lower()], "name"))
+    return tuple(sorted(out, key=lambda s: s.start))
+
+
+def _lower_cities(chunk: str) -> list[tuple[int, int]]:
+    """(start, end) of known cities (not word-like ones) inside a run of lower-case words, longest first."""
+    out: list[tuple[int, int]] = []
+    for m in re.finditer(r"[a-z]+", chunk):
+        for n in (4, 3, 2, 1):
+            toks = re.match(r"[a-z]+(?:[ \t]+[a-z]+){%d}" % (n - 1), chunk[m.start():])
+            if toks and toks.group(0).lower() in CITIES and toks.group(0) not in _WORDLIKE_CITIES:
+                a = m.start()
+                if not any(x[0] <= a < x[1] for x in out) and (a == 0 or not chunk[a - 1].isalpha()):
+                    out.append((a, a + len(toks.group(0))))
+                break
+    return out
 
 
 _NUMBERED = {"Room", "Hall", "Suite", "Building", "Floor", "Gate", "Studio", "Lab", "Level", "Terminal", "Platform", "Unit", "Block"}

@@ -13,7 +13,7 @@ from itertools import takewhile
 from aie.offline import entities as E
 from aie.offline.textutil import NEGATIONS, STOPWORDS
 
-POLITE = r"^(?:(?:hey|hi|hello|ok|okay|so|please|pls|can you|could you|would you|will you|quickly|now|also|then|and|i want you to|i'd like you to|i need you to|help me|go ahead and)\b[\s,]*)*"
+POLITE = r"^(?:(?:hey|hi|hello|ok|okay|so|please|pls|plz|can you|could you|would you|will you|can u|could u|would u|quickly|now|also|then|and|i want you to|i'd like you to|i need you to|help me|go ahead and)\b[\s,]*)*"
 
 
 def search_phrase(text: str) -> str | None:
@@ -26,6 +26,7 @@ def search_phrase(text: str) -> str | None:
                r"(?: me)?(?: (?:the )?(?:web|internet|online|docs|documentation|knowledge base|kb))?(?: for me)?(?: (?:for|about|on|whether|if))?\s+", "", s, flags=re.I)
     s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online|"
                r"search (?:the )?(?:web|internet|online)|look (?:it )?up online)\b.*$", "", s, flags=re.I)
+    s = re.sub(r"(?<=[.?!,])\s*(?:search|google|look up)(?: it)?(?:\s+(?:please|pls|plz))?[\s.!]*$", "", s, flags=re.I)  # "...? search please"
     s = re.sub(r"^(?:i (?:need|want|would like|'d like) to know|i wonder|tell me|do you know)\s+", "", s, flags=re.I)
     s = re.sub(r"\s*(?:please|for me|online|on the web|thanks)?[\s.?!]*$", "", s, flags=re.I)
     return s.strip() or None

@@ -458,7 +458,7 @@ class Extractor:
         if score(best) < (0.5 if self.args_mode or kind == "location" else -1):
             return MISSING
         self.used.add((best.start, best.end))
-        value = best.text
+        value = best.value
         if kind == "person" and "first" in nw and len(value.split()) > 1:
             return value.split()[0]
         if kind == "person" and "last" in nw and len(value.split()) > 1:
@@ -498,6 +498,10 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:block out|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
+        m = re.search(r"\b(?:[Mm]y|[Oo]ur|[Tt]he)\s+((?:[\w-]+\s+)?(?:meeting|call|appointment|lunch|dinner|interview|session|catch-up|standup|sync|review)"
+                      r"(?:\s+with\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:\s+team)?)?)\b", t)
+        if m and "title" in nw and not E.dates(m.group(1)):
+            return m.group(1).strip()  # "My meeting with Carla got moved to Thursday" -> "meeting with Carla"
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
             m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
             if m:
@@ -515,12 +519,15 @@ class Extractor:
     def _text_field(self, name: str, schema: dict, nw: set[str]) -> Any:
         t = self.text
         if nw & {"message", "body", "content", "text"}:
-            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them) know(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
+            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them|(?:my|our|the)\s+\w+|[A-Z]\w+) know(?:\s*\([^)]*\))?(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
             m = m or re.search(r"\b(?:letting|to let) (?:him|her|them|everyone|the team) know(?: that)?\s+(.{3,300})"
                                r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*:\s*(.{3,300})|\b(?:ask|asking) (?:him|her|them)\s+(.{3,300})"
-                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say)\s+(.{3,300})", t, re.I)
+                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say|asking|to ask)\s+(.{3,300})", t, re.I)
             if m:
                 said = next(g for g in m.groups() if g).strip()
+                if said.endswith("?") and re.match(r"\s*(?:please\s+)?(?:can|could|would|will)\s+you\b", t, re.I) \
+                        and not re.search(r"\bask(?:ing)?\b", m.group(0), re.I):
+                    said = said[:-1]  # "Could you let X know that the boiler is broken?": the '?' is the request's
                 return said.rstrip(".") if not said.endswith("?") else said
             q = E.quoted(t)
             if q:

@@ -48,9 +48,10 @@ _GENERIC = {"get", "set", "tool", "function", "current", "information", "info", 
 # Words that ask for the same kind of action: a request using one matches a tool described with another.
 SYNONYMS = [
     {"search", "look", "lookup", "find", "google", "browse", "research", "web", "internet", "online"},
-    {"email", "mail", "send", "message", "forward", "inbox", "recipient"},
+    {"email", "mail", "send", "message", "forward", "inbox", "recipient", "notify", "inform"},
     {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees",
-     "coat", "sweater", "jumper", "sunscreen", "layers", "chilly", "freezing"},
+     "coat", "sweater", "jumper", "sunscreen", "layers", "chilly", "freezing", "temp", "sunglasses", "gloves", "scarf", "raincoat",
+     "humid", "humidity", "storm", "stormy"},
     {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
      "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved", "multiply", "divide", "add",
      "subtract", "average", "area", "perimeter", "share"},
@@ -62,6 +63,8 @@ SYNONYMS = [
     {"file", "document", "read", "open"},
 ]
 _SYN = [{stem(w) for w in g} for g in SYNONYMS]
+# Phrases that name an action without its usual word: "let my landlord know (x@y.com) that ..." asks to notify.
+_PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}(?:a line|a note)\b|\bgive\s+\w+\s+a heads[- ]up\b", re.I), "notify")]
 VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
 ARG_WEIGHT = 0.25  # bonus when the request holds typed values for the tool's required arguments (an email, an id, a date...)
 _TYPED = {"email", "url", "phone", "date", "time", "id", "currency", "location", "person", "org", "expression", "language"}
@@ -133,7 +136,7 @@ def score_tools(texts: list[str], tools: list[dict]) -> np.ndarray:
     tv, fv = vecs[: len(texts)], vecs[len(texts):]
     sims = tv @ fv.T
     for i, text in enumerate(texts):
-        st = _expand(content_stems(text))
+        st = _expand(content_stems(text) | {stem(w) for pat, w in _PHRASES if pat.search(text)})
         verb = _expand(_opening_verb(text))
         for j, fn in enumerate(tools):
             name, desc = _tool_stems(fn)
@@ -170,7 +173,7 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
     by_name = {t["name"]: t for t in tools}
     if forced in by_name:
         return [Call(forced, structured.arguments(by_name[forced].get("parameters"), request), 1.0)]
-    if _only_context(request, tools, threshold):
+    if _only_context(request, tools, threshold) or _past_remark(request):
         return []
     parts = clauses(request)
     texts = [request] + (parts if len(parts) > 1 else [])
@@ -246,6 +249,19 @@ def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
     return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
 
 
+def _past_remark(request: str) -> bool:
+    """A remark about the past that asks for nothing: "It rained all day yesterday in Paris, so annoying."
+
+    A past time, no question or request word, and nothing to act on (no address, id or amount):
+    "My order #4411 was due yesterday" still leads to a lookup.
+    """
+    if _ASKING.search(request) or not re.search(r"\b(?:yesterday|last (?:night|week|weekend|month|year)|earlier today|this morning)\b", request, re.I):
+        return False
+    if _asks_anew(request) or E.emails(request) or E.ids(request) or E.currency_mentions(request):
+        return False
+    return True
+
+
 def _free_only(fn: dict) -> bool:
     """Whether every required argument of the tool is free text (a query, a message): any clause can fill it."""
     schema = fn.get("parameters") or {}
@@ -298,8 +314,9 @@ def _substitute(prev_part: str, prev_args: dict, part: str) -> str | None:
     """The previous clause with its argument value swapped for this clause's words, or None."""
     new = part.strip(" ?!.,")
     for v in prev_args.values():
-        if isinstance(v, str) and v and v in prev_part:
-            return prev_part.replace(v, new, 1)
+        if isinstance(v, str) and v and v.lower() in prev_part.lower():
+            at = prev_part.lower().index(v.lower())
+            return prev_part[:at] + new + prev_part[at + len(v):]
     return None
 
 
