@@ -342,6 +342,9 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
                                                                              ("get_weather", {"city": "Tokyo"})]
     assert chat(client, u("It rained all day yesterday in Paris, so annoying."), tools=TOOLS).choices[0].message.tool_calls is None
     assert chat(client, u("Nice weather today, isn't it?"), tools=TOOLS).choices[0].message.tool_calls is None
+    assert chat(client, u("My sister lives in Toronto, she says it's freezing there."), tools=TOOLS).choices[0].message.tool_calls is None
+    assert calls(client, u("I'm heading to Prague next Tuesday for work. Any idea if it'll rain?"), tools=TOOLS) == \
+        [("get_weather", {"city": "Prague"})]
     # a remark after the request is context, not a second search; 'that code' gets the code it points to
     got = calls(client, u("Could you find me some reviews of the Fairphone 5? Thinking about switching."), tools=TOOLS + [SEARCH])
     assert len(got) == 1 and got[0][0] == "search_web" and "Fairphone 5" in got[0][1]["query"]

@@ -139,8 +139,10 @@ def _worded(s: str) -> str:
 def gist(text: str) -> str:
     """The object of a request: 'email the customer list to x@y.com' -> 'the customer list'."""
     s = re.sub(POLITE, "", text.strip(), flags=re.I)
+    s = re.sub(r"\s*,?\s*\b(?:with|and)\s+(?:the\s+|a\s+)?subject(?: line)?\s*:?\s*(?:\"[^\"]*\"|\u201c[^\u201d]*\u201d|'[^']*')", "", s, flags=re.I)
     for sp in (*E.emails(s), *E.urls(s)):
         s = s.replace(sp.text, " ")
+    s = re.sub(r"\b(?:to|cc)\s+(?=(?:with|and)\b|[,;]|$)", "", s.strip(), flags=re.I)
     s = re.sub(r"^(?:email|send|forward|share|post|publish|upload|tell|write|create|add|make|reply|message|text|notify)\b\s*(?:(?:him|her|them|me|us)\b\s*)?", "", s, flags=re.I)
     s = re.sub(r"\b(?:to|for|at|via|with)\s*(?=[.,;!?]|$)", "", s.strip())
     s = re.sub(r"\s+(?:to|cc)\s*$", "", s.strip(" .,;!?"))

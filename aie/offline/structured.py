@@ -495,7 +495,7 @@ class Extractor:
                       r"(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|from|between|every|in)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
             return m.group(1).strip()  # "Schedule lunch with Priya on March 3rd" -> "lunch with Priya"
-        m = re.search(r"^(?:please\s+)?(?:block out|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
+        m = re.search(r"^(?:please\s+)?(?:block(?: out| off)?|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
         m = re.search(r"\b(?:[Mm]y|[Oo]ur|[Tt]he)\s+((?:[\w-]+\s+)?(?:meeting|call|appointment|lunch|dinner|interview|session|catch-up|standup|sync|review)"
@@ -529,7 +529,7 @@ class Extractor:
                         and not re.search(r"\bask(?:ing)?\b", m.group(0), re.I):
                     said = said[:-1]  # "Could you let X know that the boiler is broken?": the '?' is the request's
                 return said.rstrip(".") if not said.endswith("?") else said
-            q = E.quoted(t)
+            q = [x for x in E.quoted(t) if self.free(x)]  # a quote already taken as the subject is not the body too
             if q:
                 return q[0].value
         if self.args_mode:

@@ -64,7 +64,8 @@ SYNONYMS = [
 ]
 _SYN = [{stem(w) for w in g} for g in SYNONYMS]
 # Phrases that name an action without its usual word: "let my landlord know (x@y.com) that ..." asks to notify.
-_PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}(?:a line|a note)\b|\bgive\s+\w+\s+a heads[- ]up\b", re.I), "notify")]
+_PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}(?:a line|a note)\b|\bgive\s+\w+\s+a heads[- ]up\b", re.I), "notify"),
+            (re.compile(r"\b(?:what's it|what is it|how's it|how is it)\s+(?:like|looking)\s+outside\b|\boutside\s+(?:right )?now\b", re.I), "weather")]
 VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
 ARG_WEIGHT = 0.25  # bonus when the request holds typed values for the tool's required arguments (an email, an id, a date...)
 _TYPED = {"email", "url", "phone", "date", "time", "id", "currency", "location", "person", "org", "expression", "language"}
@@ -173,7 +174,7 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
     by_name = {t["name"]: t for t in tools}
     if forced in by_name:
         return [Call(forced, structured.arguments(by_name[forced].get("parameters"), request), 1.0)]
-    if _only_context(request, tools, threshold) or _past_remark(request):
+    if _only_context(request, tools, threshold) or _remark(request):
         return []
     parts = clauses(request)
     texts = [request] + (parts if len(parts) > 1 else [])
@@ -184,6 +185,8 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
         prev_part = ""
         for i, part in enumerate(parts, start=1):
             said = part  # the clause as written (``part`` may become "weather in London" for "and London")
+            if _STATEMENT.match(part) and not _ASKING.search(part) and not part.rstrip().endswith("?") and i < len(parts):
+                continue  # "I'm heading to Prague next Tuesday. Any idea if it'll rain?": the story, not a request
             j = _best(sims[i], tools, threshold, part, request)
             if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
@@ -249,13 +252,16 @@ def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
     return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
 
 
-def _past_remark(request: str) -> bool:
-    """A remark about the past that asks for nothing: "It rained all day yesterday in Paris, so annoying."
+def _remark(request: str) -> bool:
+    """A remark that asks for nothing: "It rained all day yesterday in Paris, so annoying."
 
-    A past time, no question or request word, and nothing to act on (no address, id or amount):
-    "My order #4411 was due yesterday" still leads to a lookup.
+    A past time or only statements ("My sister lives in Toronto, she says it's freezing there."), no question or
+    request word, and nothing to act on (no address, id or amount): "My order #4411 was due yesterday" still
+    leads to a lookup.
     """
-    if _ASKING.search(request) or not re.search(r"\b(?:yesterday|last (?:night|week|weekend|month|year)|earlier today|this morning)\b", request, re.I):
+    said = [s for s in re.split(r"(?<=[.!?])\s+|,\s+(?=\w+\s)", request.strip()) if s.strip()]
+    past = re.search(r"\b(?:yesterday|last (?:night|week|weekend|month|year)|earlier today|this morning)\b", request, re.I)
+    if _ASKING.search(request) or not (past or all(_STATEMENT.match(s.strip()) for s in said)):
         return False
     if _asks_anew(request) or E.emails(request) or E.ids(request) or E.currency_mentions(request):
         return False
@@ -288,7 +294,7 @@ def _contextual(call: Call, request: str) -> Call:
 
 def _with_context(query: str, request: str) -> str:
     """A query that says 'that code' or 'it' gets the names and codes it points to from the rest of the request."""
-    if not re.search(r"\b(?:that|this|it|these|those|them)\b", query, re.I):
+    if not re.search(r"\b(?:that|this|it|these|those|them|there)\b", query, re.I):
         return query
     codes = re.findall(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{2,10}\b", request)
     names = [s.text for s in E.proper_names(request)]
