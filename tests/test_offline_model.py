@@ -377,6 +377,24 @@ def test_structured_reads_labelled_lines_and_corrections(client):
     assert v["items"] == [{"product": "camping lanterns", "quantity": 4}, {"product": "sleeping bag", "quantity": 1}]
 
 
+def test_structured_reads_places_signatures_and_lower_case(client):
+    """A city typed in lower case, an arrow between places, a signature, a street with its number, a room code."""
+    o = lambda **props: {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}  # noqa: E731
+    s, i = {"type": "string"}, {"type": "integer"}
+    v = structured(client, o(origin=s, destination=s), "one way lisbon \u2192 new york, 12 may, economy, just me")
+    assert v == {"origin": "Lisbon", "destination": "New York"}
+    v = structured(client, o(name=s, company=s), "hey! it's maria gonzalez, I do marketing at Lumen Health.")
+    assert v == {"name": "Maria Gonzalez", "company": "Lumen Health"}
+    v = structured(client, o(customer_name=s), "Could I order two bags of the Ethiopian Yirgacheffe? Needed by March 14. \u2014 Lena Fischer")
+    assert v == {"customer_name": "Lena Fischer"}
+    v = structured(client, o(address=o(city=s, country=s)), "My name is Tomasz Nowak, living at Ul. D\u0142uga 5, Gda\u0144sk.")
+    assert v["address"]["city"] == "Gda\u0144sk" and v["address"]["country"] != "Ul"
+    v = structured(client, o(title=s, location=s, attendees=i), "Board meeting, 2026-03-05 09:00, Room 4B, 8 attendees.")
+    assert v == {"title": "Board meeting", "location": "Room 4B", "attendees": 8}
+    v = structured(client, o(title=s, location=s), "We're throwing Sofia a farewell party on Friday from 7pm at the Rooftop Bar.")
+    assert v == {"title": "farewell party", "location": "Rooftop Bar"}
+
+
 def test_structured_reads_forms_ratings_and_opposites(client):
     job = {"type": "object", "properties": {"remote": {"type": "boolean"}, "skills": {"type": "array", "items": {"type": "string"}}},
            "required": ["remote", "skills"], "additionalProperties": False}

@@ -126,7 +126,7 @@ def numbers(text: str) -> tuple[Span, ...]:
         cur = CURRENCIES.get((m.group("cur") or m.group("cur2") or "").lower(), "")
         out.append(Span(m.start(), m.end(), m.group(0), n, "money:" + cur))
         taken.append((m.start(), m.end()))
-    for m in re.finditer(r"(?<![\w.#-])(-?\d[\d,]*(?:\.\d+)?)(\s?(?:%|percent\b))?(\s?k\b)?(?![\w-]*\d)", text):
+    for m in re.finditer(r"(?<![\w.#-])(-?\d[\d,]*(?:\.\d+)?)(\s?(?:%|percent\b))?(\s?k\b)?(?![\w-]*\d)(?![A-Z]\b)", text):  # "Room 4B" holds no number
         if not free(m.start(), m.end()):
             continue
         raw = m.group(1)
@@ -327,7 +327,7 @@ def quoted(text: str) -> tuple[Span, ...]:
 def proper_names(text: str) -> tuple[Span, ...]:
     """Runs of capitalised words that are not sentence openers or common words: people, places, companies."""
     out = []
-    up, low = "A-Z\u00c0-\u00d6\u00d8-\u00de", "a-z\u00df-\u00f6\u00f8-\u00ff"  # "Tom\u00e1s", "\u00c5sa"
+    up, low = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\u017f", "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u017f"  # "Tom\u00e1s", "\u00c5sa", "Gda\u0144sk"
     word = rf"(?:[{up}][{low}]+(?:[-'][{up}]?[{low}]+)?|[A-Z]{{2,}}(?![{low}])|[A-Z]\.)"
     for m in re.finditer(rf"{word}(?:[ \t]+(?:(?:van|de|der|da|von|del|la|le|of|&)[ \t]+)?{word})*(?:[ \t]+{ORG_SUFFIX})?", text):
         toks = m.group(0).split()

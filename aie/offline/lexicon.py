@@ -56,7 +56,8 @@ POSITIVE = set("love loved great excellent amazing fantastic perfect happy good 
 NEGATIVE = set("hate hated terrible awful bad worst poor broken broke disappointed disappointing useless slow rude angry "
                "horrible annoying refund waste unhappy frustrated frustrating faulty defective late never problem issue "
                "cheap flimsy fails failed failing stopped crash crashes crashed wrong missing damaged dirty noisy "
-               "unacceptable ridiculous overpriced cracked stiff elsewhere scratched leaked leaking".split())
+               "unacceptable ridiculous overpriced cracked stiff elsewhere scratched leaked leaking furious livid outraged "
+               "appalling pathetic disgusting disgusted awful".split())
 # Complaints said without a negative word ("I'm done with this service").
 NEGATIVE_PHRASES = (r"\b(?:i'm|i am|we're|we are) (?:done|finished) with\b|\bfed up\b|\bthe way (?:your|you|the) \w+ treated\b"
                     r"|\bnever again\b|\bwant my money back\b|\blast time i\b")
@@ -65,7 +66,8 @@ CALM = {"whenever", "rush", "minor", "low", "eventually", "someday", "later"}
 BOOL_SYNONYMS = {
     "urgent": {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "right away", "as soon as possible",
                "straight away", "time-sensitive", "time sensitive", "sorted out today", "need this today", "need it today",
-               "by tonight", "before tomorrow", "for tomorrow", "by tomorrow"},
+               "by tonight", "before tomorrow", "for tomorrow", "by tomorrow", "right now", "fix this now", "fix it now",
+               "sort this now", "today please"},
     "remote": {"remote", "remotely", "work from home", "wfh", "from anywhere", "distributed"},
 
     "refund": {"refund", "money back", "reimburse", "reimbursement"},

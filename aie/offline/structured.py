@@ -17,11 +17,12 @@ import numpy as np
 
 from aie import minilm
 from aie.offline import entities as E
+from aie.offline import lexicon
 from aie.offline import schemas as S
 from aie.offline.lexicon import (BOOL_FILLER, BOOL_SYNONYMS, COUNTRIES, LANGUAGES, NUMBER_CUES, field_kind, field_words, polarity_choice,
                                  urgency_choice)
 from aie.offline.phrases import arithmetic, gist, noun_after_number, search_phrase
-from aie.offline.textutil import content_stems, name_words, negated_before, sentences, stem, words
+from aie.offline.textutil import STOPWORDS, content_stems, name_words, negated_before, sentences, stem, words
 
 MISSING = object()
 _QTY = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
@@ -392,13 +393,23 @@ class Extractor:
         """A capitalised name for a person, organisation or place field, chosen by the words before it."""
         t = self.text
         spans = [s for s in E.proper_names(t) if self.free(s)]
+        if kind == "person":  # "hey! it's maria gonzalez, I do marketing at ...": a name typed in lower case
+            for m in re.finditer(r"\b(?:it's|it is|this is|my name is|name is|name:|call me)\s+([a-z]{2,}(?:\s+[a-z]{2,})?)(?=\s*(?:[,.!;\n]|$|\s+(?:from|here|at)\b))", t, re.I):
+                ws = m.group(1).split()
+                if not any(w.lower() in STOPWORDS or w.lower() in lexicon.POSITIVE or w.lower() in lexicon.NEGATIVE for w in ws) \
+                        and not any(x.start < m.end(1) and m.start(1) < x.end for x in spans) and m.group(1).islower():
+                    name = " ".join(w.capitalize() for w in ws)
+                    spans.append(E.Span(m.start(1), m.end(1), name, name, "name"))
         emails = E.emails(t)
         spans = [s for s in spans if not any(e.start <= s.start < e.end for e in emails)]
         if not spans:
             return MISSING
 
         def before(s: E.Span, n: int = 4) -> list[str]:
-            return words(t[max(0, s.start - 40): s.start])[-n:]
+            b = words(t[max(0, s.start - 40): s.start])
+            while kind == "location" and len(b) > 1 and b[-1] in ("the", "a", "an"):  # "at the Rooftop Bar": the word before is "at"
+                b = b[:-1]
+            return b[-n:]
 
         def score(s: E.Span) -> float:
             b = before(s)
@@ -415,6 +426,8 @@ class Extractor:
                 if re.match(r"\s*,\s*[A-Z][a-z]+\b(?!\s+[A-Z])", t[s.end:]) and len(s.text.split()) == 1:
                     sc -= 1.5  # "Osaka, Japan" reads as a place
                 sc += 0.5 * (len(s.text.split()) >= 2)
+                if re.search(r"[-\u2013\u2014~]\s*$", t[max(0, s.start - 3): s.start]) and s.end >= len(t.rstrip(" .!")) - 1:
+                    sc += 2  # a signature: "... Standard shipping is fine. \u2014 Lena Fischer"
             elif kind == "org":
                 sc += 3 if s.kind == "org" else 0
                 if re.match(r"(Head|Director|Manager|VP|Vice|Chief|Senior|Lead|Principal|Engineer|Officer)\b", s.text):
@@ -432,8 +445,10 @@ class Extractor:
                 if want and (last == want or want == "from" and (last in {"leaving", "departing", "leave", "depart"}
                                                                  or " ".join(b[-2:]) == "out of")):
                     sc += 3
-                elif want == "from" and re.match(r"\s+to\s+[A-Z]", t[s.end:]):
-                    sc += 3  # "Singapore to Sydney"
+                elif want == "from" and re.match(r"\s+to\s+[A-Z]|\s*(?:\u2192|->|=>)\s*\w", t[s.end:]):
+                    sc += 3  # "Singapore to Sydney", "lisbon \u2192 new york"
+                elif want == "to" and re.search(r"(?:\u2192|->|=>)\s*$", t[:s.start]):
+                    sc += 3
                 elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "of", "around"}:
                     sc += 2 if want is None else 0.5
                 elif last == "for":  # "a lunch for Grace at Nando's": more often a person than a place
@@ -447,7 +462,14 @@ class Extractor:
                 if nw & {"country", "state", "region"} and re.search(r"[A-Z][\w-]+,\s*$", t[max(0, s.start - 30): s.start]):
                     sc += 2
                 if "country" in nw:
-                    sc += 3 if s.text in COUNTRIES else -1
+                    sc += 3 if s.text in COUNTRIES else (-3 if s.text.lower() in E.CITIES else -2)
+                elif nw & {"city", "town"}:
+                    if s.text.lower() in E.CITIES and not self.args_mode:  # ("Tell me about Rome" asks no weather)
+                        sc += 1
+                    if re.match(r"\.?\s+\w*\s*\d", t[s.end:]) or s.text in COUNTRIES:
+                        sc -= 1.5  # "Ul. D\u0142uga 5": a street with its number, not the city
+                    if re.search(r"\d\w*,\s*$", t[max(0, s.start - 12): s.start]):
+                        sc += 1.5  # "..., D\u0142uga 5, Gda\u0144sk": the place after the street
                 if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
                     sc -= 3
                 if last in {"weather", "forecast", "temperature", "rain", "snow"} or re.match(r"\s+(?:weather|forecast)\b", t[s.end:], re.I):
@@ -498,10 +520,10 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:block(?: out| off)?|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
-        m = re.search(r"\b(?:[Mm]y|[Oo]ur|[Tt]he)\s+((?:[\w-]+\s+)?(?:meeting|call|appointment|lunch|dinner|interview|session|catch-up|standup|sync|review)"
+        m = re.search(r"(?:\b(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+|^\s*)((?:[\w-]+\s+){0,2}?(?i:" + _EVENT_NOUNS + r")"
                       r"(?:\s+with\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:\s+team)?)?)\b", t)
-        if m and "title" in nw and not E.dates(m.group(1)):
-            return m.group(1).strip()  # "My meeting with Carla got moved to Thursday" -> "meeting with Carla"
+        if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
+            return m.group(1).strip()  # "My meeting with Carla got moved" -> "meeting with Carla"; "Board meeting, 9:00, ..."
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
             m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
             if m:
@@ -588,7 +610,12 @@ class Extractor:
     def _list_items(self, name: str, schema: dict) -> list[str]:
         """Items of an enumeration ('Python, SQL and Docker') in the sentence most related to the field."""
         lists = []
+        segs = []
         for si, s in enumerate(self.sents):
+            segs.append((si, s))
+            if ";" in s:  # "..., NOK 520000 a year; SQL and Excel needed."
+                segs += [(si, x) for x in s.split(";") if x.strip()]
+        for si, s in segs:
             s = re.sub(r"(?<=\d),(?=\d)", "", s)
             paren = re.search(r"\(([^()]*,[^()]*)\)", s)  # "a Unity developer (C#, shaders, networking)"
             s = paren.group(1) if paren else s
@@ -703,6 +730,11 @@ def generate(schema: dict, text: str, hints: dict | None = None) -> Any:
     if v is MISSING:
         v = S.minimal(schema, schema)
     return S.repair(v, schema)
+
+
+_EVENT_NOUNS = ("meeting|call|appointment|lunch|dinner|breakfast|brunch|interview|session|catch-up|standup|stand-up|sync|review|party|"
+                "retro|retrospective|workshop|offsite|off-site|celebration|drinks|picnic|barbecue|bbq|webinar|conference|meetup|"
+                "hackathon|kickoff|kick-off|demo|presentation|training|seminar|lecture|concert|screening|check-up|checkup")
 
 
 def arguments(schema: dict | None, text: str) -> dict:
