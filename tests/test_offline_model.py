@@ -323,6 +323,9 @@ def test_arguments_are_the_values_a_person_meant():
     assert S.arguments(email, "Could you let my landlord know (landlord@rentco.com) that the boiler is broken again?") == \
         {"to": "landlord@rentco.com", "body": "the boiler is broken again"}
     assert [i.text for i in E.ids("the order number is 100-2345-678")] == ["100-2345-678"]
+    assert [i.text for i in E.ids("where's my order?? it's #88213-KX")] == ["#88213-KX"]
+    assert arithmetic("If I drive 412 km and the car burns 6.8 litres per 100 km, how many litres will I need?") == "412 * 6.8 / 100"
+    assert S.arguments(event, "Biscuit has an appointment at the vet tomorrow, add it to my calendar")["title"] == "appointment at the vet"
 
 
 def test_tool_words_in_the_story_around_a_request_call_nothing(client):
@@ -345,6 +348,14 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     assert chat(client, u("My sister lives in Toronto, she says it's freezing there."), tools=TOOLS).choices[0].message.tool_calls is None
     assert calls(client, u("I'm heading to Prague next Tuesday for work. Any idea if it'll rain?"), tools=TOOLS) == \
         [("get_weather", {"city": "Prague"})]
+    # a country is no city; advice is not a search; "for both Lisbon and Porto" is two places
+    assert chat(client, u("What's the capital of Australia? I always mix it up with Sydney."), tools=TOOLS).choices[0].message.tool_calls is None
+    advice = "ugh, I just sent an email to my whole team with the wrong attachment. how do people usually recover from that?"
+    assert chat(client, u(advice), tools=TOOLS + [SEARCH]).choices[0].message.tool_calls is None
+    assert calls(client, u("Could you check the weather for both Lisbon and Porto? Trying to decide."), tools=TOOLS) == \
+        [("get_weather", {"city": "Lisbon"}), ("get_weather", {"city": "Porto"})]
+    got = calls(client, u("We live in Leeds. Could you look up beginner bouldering gyms around here?"), tools=TOOLS + [SEARCH])
+    assert [c[0] for c in got] == ["search_web"]
     # a remark after the request is context, not a second search; 'that code' gets the code it points to
     got = calls(client, u("Could you find me some reviews of the Fairphone 5? Thinking about switching."), tools=TOOLS + [SEARCH])
     assert len(got) == 1 and got[0][0] == "search_web" and "Fairphone 5" in got[0][1]["query"]
@@ -393,6 +404,12 @@ def test_structured_reads_places_signatures_and_lower_case(client):
     assert v == {"title": "Board meeting", "location": "Room 4B", "attendees": 8}
     v = structured(client, o(title=s, location=s), "We're throwing Sofia a farewell party on Friday from 7pm at the Rooftop Bar.")
     assert v == {"title": "farewell party", "location": "Rooftop Bar"}
+    # labels after a sentence on the same line; items on labelled lines
+    v = structured(client, o(city=s, country=s, date=s), "Registration. City: Bergen. Country: Norway. Date: 12 February 2026, doors at 18:30.")
+    assert v == {"city": "Bergen", "country": "Norway", "date": "2026-02-12"}
+    items = {"type": "array", "items": o(product=s, quantity=i)}
+    v = structured(client, o(items=items), "Customer: Jonas Lindqvist\nItem: Oak bookshelf, qty 1\nItem: Shelf bracket, qty 4")
+    assert v == {"items": [{"product": "Oak bookshelf", "quantity": 1}, {"product": "Shelf bracket", "quantity": 4}]}
 
 
 def test_structured_reads_forms_ratings_and_opposites(client):

@@ -307,7 +307,7 @@ def ids(text: str) -> tuple[Span, ...]:
     for m in re.finditer(r"(?<![\w-])\d{2,}(?:-\d{2,}){2,}(?![\w-])", text):  # "100-2345-678", not a date or a 555-123-4567 phone
         if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{3}-\d{3}-\d{4}", m.group(0)):
             out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
-    for m in re.finditer(r"#[A-Z]{0,3}\d{3,}\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
+    for m in re.finditer(r"#[A-Z]{0,3}\d{3,}(?:-[A-Z0-9]+)*\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
         if not any(s.start < m.end() and m.start() < s.end for s in out):
             out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d{4,}|\d+(?:-\d+)+)\b", text, re.I):

@@ -66,6 +66,15 @@ def arithmetic(text: str) -> str | None:
                   ("hour", "week"): "40", ("hour", "year"): "2080"}.get((unit.lower(), target))
         if factor and days[unit.lower()] != days[target]:
             return f"{amount} * {factor}"
+    # "6.8 litres per 100 km ... 412 km": a rate per N units applied to a distance, weight or count in those units
+    rate = re.search(r"([\d.]*\d)\s*([a-z]+)\s+(?:per|every|for each|each)\s+(?:([\d.]*\d)\s*)?([a-z]+)\b", s, re.I)
+    if rate and rate.group(4).lower() not in ("hour", "day", "week", "month", "year", "person", "head", "item", "piece", "unit"):
+        unit = rate.group(4).lower().rstrip("s")
+        qty = [m for m in re.finditer(r"([\d.]*\d)\s*([a-z]+)\b", s, re.I)
+               if m.group(2).lower().rstrip("s") == unit and not (rate.start() <= m.start() < rate.end())]
+        if qty:
+            per_n = rate.group(3)
+            return f"{qty[0].group(1)} * {rate.group(1)}" + (f" / {per_n}" if per_n and float(per_n) != 1 else "")
     shared = _share(s)
     if shared:
         return shared

@@ -42,7 +42,8 @@ def corrected(text: str) -> str:
 LABELS = {"company": {"organisation", "organization", "employer", "firm", "business", "company name", "org"},
           "name": {"full name", "contact name", "your name", "name", "from", "sender"}, "phone": {"telephone", "tel", "mobile", "phone number", "cell"},
           "email": {"e-mail", "email address", "mail"}, "origin": {"from", "departure", "departing from", "origin"},
-          "destination": {"to", "arrival", "destination", "arriving at"}}
+          "destination": {"to", "arrival", "destination", "arriving at"}, "location": {"venue", "place", "where", "location"}}
+_LABEL_LINE = re.compile(r"[ \t]*([A-Za-z][A-Za-z -]{0,30}?)[ \t]*(\([^)\n]*\))?[ \t]*:[ \t]*(\S[^\n]*)$", re.M)
 _EMPTY = {"not provided", "n/a", "na", "none", "-", "unknown", "not given", "tbd", "no"}
 
 
@@ -275,10 +276,13 @@ class Extractor:
         """The value of a form line whose label names the field ('Organisation: X' for company); '' when it says none."""
         nw = name_words(name)
         wanted = {" ".join(nw)} | {w for w in nw if len(w) > 2} | set().union(*(LABELS.get(w, set()) for w in nw))
-        for m in re.finditer(r"^[ \t]*([A-Za-z][A-Za-z -]{0,30}?)[ \t]*(\([^)\n]*\))?[ \t]*:[ \t]*(\S[^\n]*)$", self.text, re.M):
-            if m.group(1).lower().strip() not in wanted:
+        # "Venue: X" on a line of its own, or after a sentence on the same line ("City: Bergen. Country: Norway.")
+        starts = [x.start() for x in re.finditer(r"^|(?<=[.;]\s)", self.text, re.M)]
+        for m in (_LABEL_LINE.match(self.text, i) for i in starts):
+            if not m or m.group(1).lower().strip() not in wanted:
                 continue
-            value = m.group(3).strip().rstrip(".")
+            value = re.split(r"[.;]\s+(?=[A-Z][A-Za-z -]{0,30}:)", m.group(3))[0]  # up to the next label
+            value = value.strip().rstrip(".")
             if kind in ("person", "org", "location"):
                 value = re.split(r"[.;](?:\s|$)", value)[0].strip()  # "Name: Amara Nwosu. Age: 29."
                 if kind == "person":  # "From: Tom\u00e1s Herrera <therrera@verdemar.es>"
@@ -287,6 +291,11 @@ class Extractor:
                     continue  # "Departure: Friday 15 May" is a date, not a place
             if value.lower() in _EMPTY:
                 return ""
+            if kind in ("date", "time"):  # "Date: 12 February 2026, doors at 18:30"
+                found = (E.dates if kind == "date" else E.times)(value)
+                if not found:
+                    continue
+                value = found[0].value
             if kind == "email" and not E.emails(value) or kind == "phone" and not E.phones(value):
                 continue
             if kind == "person" and m.group(2) and re.search(r"last\W+first", m.group(2), re.I) and "," in value:
@@ -407,7 +416,7 @@ class Extractor:
 
         def before(s: E.Span, n: int = 4) -> list[str]:
             b = words(t[max(0, s.start - 40): s.start])
-            while kind == "location" and len(b) > 1 and b[-1] in ("the", "a", "an"):  # "at the Rooftop Bar": the word before is "at"
+            while kind == "location" and len(b) > 1 and b[-1] in ("the", "a", "an", "both", "either"):  # "at the Rooftop Bar": "at"
                 b = b[:-1]
             return b[-n:]
 
@@ -436,6 +445,8 @@ class Extractor:
                     sc += 1.5
                 if re.search(r"(company|employer|bank|store|shop|firm|vendor)\s*$", " ".join(b)):
                     sc += 1
+                if re.match(r"\s+(?:is|are)\s+(?:looking|hiring|seeking|recruiting)\b|\s+(?:seeks|wants|hires)\b", t[s.end:]):
+                    sc += 2  # "Lumen Analytics is looking for a data engineer"
                 if last in {"hi", "hello", "dear", "hey", "thanks", "morning"} and s.kind != "org":
                     sc -= 3  # "Hi Joanna," greets a person
             else:  # location
@@ -466,8 +477,10 @@ class Extractor:
                 elif nw & {"city", "town"}:
                     if s.text.lower() in E.CITIES and not self.args_mode:  # ("Tell me about Rome" asks no weather)
                         sc += 1
-                    if re.match(r"\.?\s+\w*\s*\d", t[s.end:]) or s.text in COUNTRIES:
+                    if re.match(r"\.?\s+\w*\s*\d", t[s.end:]):
                         sc -= 1.5  # "Ul. D\u0142uga 5": a street with its number, not the city
+                    if s.text in COUNTRIES:
+                        sc -= 3  # "the capital of Australia" names no city
                     if re.search(r"\d\w*,\s*$", t[max(0, s.start - 12): s.start]):
                         sc += 1.5  # "..., D\u0142uga 5, Gda\u0144sk": the place after the street
                 if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
@@ -521,7 +534,8 @@ class Extractor:
         if m and "title" in nw:
             return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
         m = re.search(r"(?:\b(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+|^\s*)((?:[\w-]+\s+){0,2}?(?i:" + _EVENT_NOUNS + r")"
-                      r"(?:\s+with\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:\s+team)?)?)\b", t)
+                      r"(?:\s+with\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:\s+team)?"
+                      r"|(?:(?<=appointment)|(?<=check-up)|(?<=checkup))\s+(?:at|with)\s+(?:the\s+)?(?:vet|dentist|doctor|gp|clinic|hospital|garage|bank|salon|barber|optician|hairdresser|physio))?)\b", t)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
             return m.group(1).strip()  # "My meeting with Carla got moved" -> "meeting with Carla"; "Board meeting, 9:00, ..."
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
@@ -626,6 +640,9 @@ class Extractor:
             parts = [re.sub(r"^(?:an?|the|some|also|strong|solid|good|excellent|deep|proven|advanced|basic)\s+", "", p, flags=re.I)
                      for p in parts if p]
             parts = [re.sub(r"\s+(?:(?:is|are)\s+)?(?:required|needed|preferred|essential|a must|a plus|mandatory)$", "", p, flags=re.I) for p in parts]
+            if len(parts) >= 2:  # "... a data engineer with Python, SQL and Airflow experience"
+                parts[0] = re.sub(r"^.*\b(?:with|in|including|like|such as|using)\s+", "", parts[0], flags=re.I)
+                parts[-1] = re.sub(r"\s+(?:experience|skills|knowledge|background|expertise)$", "", parts[-1], flags=re.I)
             if len(parts) >= 2 and all(0 < len(p.split()) <= 4 for p in parts):
                 lists.append((si, parts))
             bullets = re.match(r"^[-*\u2022]\s+(.*)$", s)
@@ -657,6 +674,10 @@ class Extractor:
             parts = re.split(r",\s*(?:and|plus)\s+|,|;|\s+and\s+|\s+plus\s+", s)
             segs.extend(p.strip() for p in parts if p.strip())
         segs = [x.replace("\x00", ",") for x in segs]
+        labelled = re.findall(r"^[ \t]*(?:items?|products?|articles?)[ \t]*\d*[ \t]*:[ \t]*(.+?)[ \t]*[,;(]?[ \t]*(?:qty|quantity|x)[ \t]*[:=]?[ \t]*(\d+)\)?[ \t]*$",
+                              self.text, re.I | re.M)
+        if labelled:  # "Item: Oak bookshelf, qty 1" on lines of a form
+            segs = [f"{qty} {product.strip(' ,;')}" for product, qty in labelled]
         props = items.get("properties") or {}
         numeric = [k for k in props if self._is_numeric(props[k])]
         text_keys = [k for k in props if k not in numeric and "string" in S.types(S.resolve(props[k], self.root))

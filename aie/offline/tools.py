@@ -190,7 +190,8 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             j = _best(sims[i], tools, threshold, part, request)
             if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
-            elif prev is not None and len(part.split()) <= INHERIT_WORDS:
+            elif prev is not None and len(part.split()) <= INHERIT_WORDS and not re.match(r"\w+ing\b", part, re.I):
+                # ("Trying to decide." is a remark, not "weather in Trying")
                 # "weather in Paris and London": read "London" as "weather in London"
                 analogue = _substitute(prev_part, prev.arguments, part)
                 if analogue is None or not fillable(by_name[prev.name], analogue):
@@ -223,6 +224,16 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             prev, prev_part = call, part
     if len(calls) >= 2:
         return [_contextual(c, request) for c in calls]
+    if _ADVICE.search(request) and not _SEARCH_ASK.search(request):
+        free = [t for t in tools if _free_only(t)]  # "how do people usually recover from that?" wants advice, not a search
+        if free and all(c.name in {t["name"] for t in free} for c in calls):
+            tools_left = [t for t in tools if t not in free]
+            if not tools_left:
+                return []
+            keep = [k for k, t in enumerate(tools) if t not in free]
+            sims = sims[:, keep]
+            tools = tools_left
+            calls = []
     j = _best(sims[0], tools, threshold, request)
     if j is None and len(calls) == 1:  # "any ramen places near here? find some online": one clause asks for it
         j = next(k for k, t in enumerate(tools) if t["name"] == calls[0].name)
@@ -233,7 +244,12 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
     return []
 
 
-_STATEMENT = re.compile(r"^(?:i'm|i am|i was|i've|i have|my|our|we're|we are|we were|we've|the|she|he|they|it|it's|this|that|there)\b", re.I)
+_STATEMENT = re.compile(r"^(?:i'm|i am|i was|i've|i have|my|our|we're|we are|we were|we've|the|she|he|they|it|it's|this|that|there"
+                        r"|(?:i|we)\s+(?:live|work|lived|worked|just|already|usually|always|often|went|got|had|moved|came|love|like|hate))\b", re.I)
+# Questions that ask for advice or an opinion: answered from what the model knows, not by searching.
+_ADVICE = re.compile(r"\b(?:how (?:do|did|would|should|can|could) (?:people|you|i|we|one)|what (?:should|would) (?:i|you|we)|any (?:tips|advice)|"
+                     r"is it (?:rude|ok|okay|normal|weird|bad)|should i)\b", re.I)
+_SEARCH_ASK = re.compile(r"\b(?:search|look (?:up|for|into)|lookup|google|find|research|browse|online|on the web|sources?|links?)\b", re.I)
 _ASKING = re.compile(r"\?|\b(?:need|want|would like|'d like|please|wondering|let me know|tell me)\b", re.I)
 
 
