@@ -57,12 +57,26 @@ def execute(path: Path, timeout: int = 600) -> float:
         start = time.perf_counter()
         client.execute()
         took = time.perf_counter() - start
+        for cell in nb.cells:
+            if cell.get("outputs"):
+                cell.outputs = _coalesce_streams(cell.outputs)
         nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
         nbformat.write(nb, path)
         return took
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) chunks into one output: how the kernel flushed them varies by machine."""
+    out: list = []
+    for o in outputs:
+        if o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream" and out[-1].get("name") == o.get("name"):
+            out[-1]["text"] = "".join(out[-1]["text"]) + "".join(o["text"])
+        else:
+            out.append(o)
+    return out
 
 
 SOLUTION_START = ":::{solution-start}"

@@ -7,7 +7,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from aie.check import REGISTRY, Feedback
-from aie.notebooks import strip_solutions, write_student_copies
+from aie.notebooks import _coalesce_streams, strip_solutions, write_student_copies
 
 
 def lesson():
@@ -34,6 +34,14 @@ def test_student_copy_removes_solutions_and_outputs(tmp_path):
     assert "answer = ...\ncheck(answer)" in text and "## Summary" in text
     assert all(c.execution_count is None and c.outputs == [] for c in nb.cells if c.cell_type == "code")
     assert nbformat.read(src, as_version=4).cells[4].source == "answer = 42\ncheck(answer)"  # original untouched
+
+
+def test_stored_outputs_do_not_depend_on_how_the_kernel_flushed():
+    """Consecutive stdout chunks are stored as one output, so re-running a notebook gives the same file."""
+    chunks = [{"output_type": "stream", "name": "stdout", "text": "a\n"}, {"output_type": "stream", "name": "stdout", "text": "b\n"},
+              {"output_type": "stream", "name": "stderr", "text": "warn\n"}, {"output_type": "stream", "name": "stdout", "text": "c\n"}]
+    merged = _coalesce_streams(chunks)
+    assert [(o["name"], o["text"]) for o in merged] == [("stdout", "a\nb\n"), ("stderr", "warn\n"), ("stdout", "c\n")]
 
 
 def test_unclosed_solution_is_an_error_not_a_silent_loss():
