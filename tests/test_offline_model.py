@@ -324,6 +324,11 @@ def test_arguments_are_the_values_a_person_meant():
         {"to": "landlord@rentco.com", "body": "the boiler is broken again"}
     assert [i.text for i in E.ids("the order number is 100-2345-678")] == ["100-2345-678"]
     assert [i.text for i in E.ids("where's my order?? it's #88213-KX")] == ["#88213-KX"]
+    assert arithmetic("round trip is 1,240 km, my car does 15 km per litre, how many litres do I need") == "1240 / 15"
+    assert arithmetic("what's 1000 divided by 3 plus 12") == "1000 / 3 + 12"
+    assert search_phrase("search: best budget laptop 2026") == "best budget laptop 2026"
+    assert search_phrase("Need info on visa requirements for Brazilians visiting Japan") == "visa requirements for Brazilians visiting Japan"
+    assert S.arguments(event, "Schedule physio on 14 Jan 09:45") == {"title": "physio", "date": "2026-01-14"}
     assert arithmetic("If I drive 412 km and the car burns 6.8 litres per 100 km, how many litres will I need?") == "412 * 6.8 / 100"
     assert S.arguments(event, "Biscuit has an appointment at the vet tomorrow, add it to my calendar")["title"] == "appointment at the vet"
 

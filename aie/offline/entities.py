@@ -26,6 +26,7 @@ NUMBER_WORDS = {w: i for i, w in enumerate(
 NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
                      "hundred": 100, "a dozen": 12, "dozen": 12, "a couple of": 2, "a pair of": 2, "single": 1, "a single": 1})
 CURRENCIES = {
+    "btc": "BTC", "bitcoin": "BTC", "bitcoins": "BTC",
     "usd": "USD", "dollar": "USD", "dollars": "USD", "$": "USD", "us dollars": "USD", "bucks": "USD",
     "eur": "EUR", "euro": "EUR", "euros": "EUR", "\u20ac": "EUR",
     "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "sterling": "GBP", "quid": "GBP", "\u00a3": "GBP",
@@ -194,7 +195,7 @@ def dates(text: str) -> tuple[Span, ...]:
         (r"\b(?P<y>\d{4})/(?P<mo>\d{1,2})/(?P<d>\d{1,2})\b", "ymd"),
         (r"\b(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})\b", "mdy"),
         (r"\b(?P<d>\d{1,2})\.(?P<mo>\d{1,2})\.(?P<y>\d{4})\b", "ymd"),
-        (rf"\b{mon}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?\b", "name"),
+        (rf"\b{mon}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?![:.]\d)(?:,?\s+(?P<y>\d{{4}}))?\b", "name"),  # not "Jan 09:45"
         (rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{mon}(?:,?\s+(?P<y>\d{{4}}))?\b", "name"),
     ]
     for pat, how in pats:

@@ -24,10 +24,12 @@ def search_phrase(text: str) -> str | None:
     s = re.sub(POLITE, "", text.strip(), flags=re.I)
     s = re.sub(r"^(?:do an? )?(?:web |online |internet )?(?:search|look up|lookup|google|find(?: out)?|research|browse|check|look for|look into|search up)"
                r"(?: me)?(?: (?:the )?(?:web|internet|online|docs|documentation|knowledge base|kb))?(?: for me)?(?: (?:for|about|on|whether|if))?\s+", "", s, flags=re.I)
+    s = re.sub(r"^(?:web\s+)?(?:search|google|look up|query)\s*:\s*", "", s, flags=re.I)  # "search: best budget laptop"
     s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online|"
                r"search (?:the )?(?:web|internet|online)|look (?:it )?up online)\b.*$", "", s, flags=re.I)
     s = re.sub(r"(?<=[.?!,])\s*(?:search|google|look up)(?: it)?(?:\s+(?:please|pls|plz))?[\s.!]*$", "", s, flags=re.I)  # "...? search please"
-    s = re.sub(r"^(?:i (?:need|want|would like|'d like) to know|i wonder|tell me|do you know)\s+", "", s, flags=re.I)
+    s = re.sub(r"^(?:i (?:need|want|would like|'d like) to know|i wonder|tell me|do you know|(?:i )?(?:need|want) (?:some )?info(?:rmation)? (?:on|about))\s+",
+               "", s, flags=re.I)
     s = re.sub(r"\s*(?:please|for me|online|on the web|thanks)?[\s.?!]*$", "", s, flags=re.I)
     return s.strip() or None
 
@@ -75,6 +77,12 @@ def arithmetic(text: str) -> str | None:
         if qty:
             per_n = rate.group(3)
             return f"{qty[0].group(1)} * {rate.group(1)}" + (f" / {per_n}" if per_n and float(per_n) != 1 else "")
+        unit = rate.group(2).lower().rstrip("s")  # "1240 km ... 15 km per litre": how many litres
+        qty = [m for m in re.finditer(r"([\d.]*\d)\s*([a-z]+)\b", s, re.I)
+               if m.group(2).lower().rstrip("s") == unit and not (rate.start() <= m.start() < rate.end())]
+        if qty and re.search(rf"\bhow (?:many|much) {re.escape(rate.group(4).lower().rstrip('s'))}", s, re.I):
+            per_n = rate.group(3)
+            return f"{qty[0].group(1)} / {rate.group(1)}" + (f" * {per_n}" if per_n and float(per_n) != 1 else "")
     shared = _share(s)
     if shared:
         return shared
@@ -108,6 +116,8 @@ def _share(s: str) -> str | None:
     count, cue = _SHARE_COUNT.search(s), _SHARE_CUE.search(s)
     if not (count and cue) or re.search(r"%|\bpercent\b|[*/]\s*\d|\b(?:times|minus|over)\b", s, re.I):
         return None
+    if re.match(r"by\b", count.group(0), re.I) and re.match(r"divide", cue.group(0), re.I):
+        return None  # "1000 divided by 3 plus 12" is arithmetic, not a bill shared three ways
     n = next(g for g in count.groups() if g)
     amounts = [m.group(0).rstrip(".") for m in re.finditer(r"(?<![\w.])\d[\d.]*", s)
                if not (count.start() <= m.start() < count.end())]

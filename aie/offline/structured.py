@@ -522,7 +522,7 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:put|add|schedule|create|book|set up|pencil in|block out|make)\s+(?:an?\s+|the\s+)?(.{3,60}?)\s+(?:in|on|to|into)\s+(?:my|the|our)\s+(?:calendar|diary|agenda|schedule)\b", t.strip(), re.I)
         if m and not E.dates(m.group(1)):
             return m.group(1).strip()
-        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*remind me (?:to|about)\s+(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|in|every)\b|[.,;!?]|$)", t.strip(), re.I)
+        m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:remind me (?:to|about)|i need to remember(?: to)?|don't let me forget(?: to)?)\s+(?:my\s+)?(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|in|every)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "remind me to call mom on Sunday" -> "call mom"
         m = re.search(r"^(?:(?:hey|hi)\s+\w+,?\s+)?(?:please\s+|can you\s+|could you\s+|let's\s+|let us\s+|we should\s+)*(?:put|add|schedule|create|book|set up|set|arrange|plan|organi[sz]e|pencil in|block out|do|have|hold|grab|throw)\s+"

@@ -65,7 +65,8 @@ SYNONYMS = [
 _SYN = [{stem(w) for w in g} for g in SYNONYMS]
 # Phrases that name an action without its usual word: "let my landlord know (x@y.com) that ..." asks to notify.
 _PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}(?:a line|a note)\b|\bgive\s+\w+\s+a heads[- ]up\b", re.I), "notify"),
-            (re.compile(r"\b(?:what's it|what is it|how's it|how is it)\s+(?:like|looking)\s+outside\b|\boutside\s+(?:right )?now\b", re.I), "weather")]
+            (re.compile(r"\b(?:what's it|what is it|how's it|how is it)\s+(?:like|looking)\s+outside\b|\boutside\s+(?:right )?now\b", re.I), "weather"),
+            (re.compile(r"\b(?:need|want|get|find|any)\s+(?:some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b", re.I), "search")]
 VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
 ARG_WEIGHT = 0.25  # bonus when the request holds typed values for the tool's required arguments (an email, an id, a date...)
 _TYPED = {"email", "url", "phone", "date", "time", "id", "currency", "location", "person", "org", "expression", "language"}
@@ -137,8 +138,9 @@ def score_tools(texts: list[str], tools: list[dict]) -> np.ndarray:
     tv, fv = vecs[: len(texts)], vecs[len(texts):]
     sims = tv @ fv.T
     for i, text in enumerate(texts):
-        st = _expand(content_stems(text) | {stem(w) for pat, w in _PHRASES if pat.search(text)})
-        verb = _expand(_opening_verb(text))
+        said = {stem(w) for pat, w in _PHRASES if pat.search(text)}  # a phrase that names the action counts as its verb
+        st = _expand(content_stems(text) | said)
+        verb = _expand(_opening_verb(text) | said)
         for j, fn in enumerate(tools):
             name, desc = _tool_stems(fn)
             sims[i, j] += LEXICAL_WEIGHT * (min(3, len(st & desc)) + 2 * min(1, len(st & name)))
