@@ -401,6 +401,10 @@ def test_structured_reads_places_signatures_and_lower_case(client):
     assert v == {"origin": "Lisbon", "destination": "New York"}
     v = structured(client, o(name=s, company=s), "hey! it's maria gonzalez, I do marketing at Lumen Health.")
     assert v == {"name": "Maria Gonzalez", "company": "Lumen Health"}
+    v = structured(client, o(name=s, company=s), "please add my colleague: Chiara Russo (chiara.russo@fincantieri.it), she's with Fincantieri")
+    assert v == {"name": "Chiara Russo", "company": "Fincantieri"}
+    v = structured(client, o(title=s), "Reminder: quarterly all-hands on Tuesday 3 March at 10:00 in the Main Auditorium.")
+    assert v == {"title": "quarterly all-hands"}
     v = structured(client, o(customer_name=s), "Could I order two bags of the Ethiopian Yirgacheffe? Needed by March 14. \u2014 Lena Fischer")
     assert v == {"customer_name": "Lena Fischer"}
     v = structured(client, o(address=o(city=s, country=s)), "My name is Tomasz Nowak, living at Ul. D\u0142uga 5, Gda\u0144sk.")

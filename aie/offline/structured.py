@@ -437,6 +437,10 @@ class Extractor:
                 sc += 0.5 * (len(s.text.split()) >= 2)
                 if re.search(r"[-\u2013\u2014~]\s*$", t[max(0, s.start - 3): s.start]) and s.end >= len(t.rstrip(" .!")) - 1:
                     sc += 2  # a signature: "... Standard shipping is fine. \u2014 Lena Fischer"
+                if re.match(r"\s*[(<][^)>\s]*@", t[s.end:]):
+                    sc += 2.5  # "Chiara Russo (chiara.russo@fincantieri.it)": a person with her address
+            elif kind == "org" and re.match(r"\s*[(<][^)>\s]*@", t[s.end:]):
+                sc -= 2
             elif kind == "org":
                 sc += 3 if s.kind == "org" else 0
                 if re.match(r"(Head|Director|Manager|VP|Vice|Chief|Senior|Lead|Principal|Engineer|Officer)\b", s.text):
@@ -508,7 +512,8 @@ class Extractor:
         m = re.search(r"\b(?:called|titled|named|entitled|subject(?: line)?:?|re:|regarding|about(?!\s+\d))\s+(?:the\s+)?([^.,;!?\n]{3,60}?)(?=\s+(?:on|at|for|with|to|from|next|this|tomorrow|today|by|is|was|will|starts|begins|and|which|that|in)\b|[.,;!?\n]|$)", t, re.I)
         if m:
             return m.group(1).strip()
-        m = re.search(r"\b(?:note|event|meeting|reminder|title)\s*:\s*([A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*){0,5})", t, re.I)
+        stop = r"(?!(?:on|at|in|for|from|next|this|tomorrow|today|tonight)\b)"  # "Reminder: quarterly all-hands on Tuesday ..."
+        m = re.search(rf"\b(?:note|event|meeting|reminder|title)\s*:\s*({stop}[A-Z][\w'&-]*(?:\s+{stop}[A-Z][\w'&-]*){{0,5}})", t, re.I)
         if m:
             return m.group(1).strip()
         m = re.match(r"\s*([A-Z][\w'&-]*(?:\s+[\w'&-]+){0,4}):\s", t)  # "Team offsite: Thursday 12 March, ..."
