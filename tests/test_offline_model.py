@@ -287,6 +287,8 @@ def test_event_titles_leave_out_the_verb_and_the_date(client):
     assert got == [("create_event", {"title": "meeting with the design team", "date": "2026-01-02", "time": "14:00"})]
     got = calls(client, u("Block out Friday 3pm for a dentist visit"), tools=TOOLS + [event])
     assert got == [("create_event", {"title": "dentist visit", "date": "2026-01-02", "time": "15:00"})]
+    got = calls(client, u("mum's birthday dinner, sat 17th jan, 7.30pm. add it pls"), tools=TOOLS + [event])  # "add it" is no second event
+    assert got == [("create_event", {"title": "mum's birthday dinner", "date": "2026-01-17", "time": "19:30"})]
     # a comparison asks for both places
     got = calls(client, u("is the weather in Paris nicer than in London this week?"), tools=TOOLS)
     assert got == [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})]
@@ -327,6 +329,9 @@ def test_arguments_are_the_values_a_person_meant():
     assert arithmetic("round trip is 1,240 km, my car does 15 km per litre, how many litres do I need") == "1240 / 15"
     assert arithmetic("what's 1000 divided by 3 plus 12") == "1000 / 3 + 12"
     assert search_phrase("search: best budget laptop 2026") == "best budget laptop 2026"
+    assert arithmetic("daycare is 68.50 a day, 5 days a week. what does that come to for 3 weeks?") == "68.50 * 5 * 3"
+    assert [i.text for i in E.ids("order number 2025-884213")] == ["2025-884213"] and [i.text for i in E.ids("status of ord_9f3Tq28 ?")] == ["ord_9f3Tq28"]
+    assert [t.value for t in E.times("sat 17th jan, 7.30pm")] == ["19:30"]
     assert search_phrase("Need info on visa requirements for Brazilians visiting Japan") == "visa requirements for Brazilians visiting Japan"
     assert S.arguments(event, "Schedule physio on 14 Jan 09:45") == {"title": "physio", "date": "2026-01-14"}
     assert arithmetic("If I drive 412 km and the car burns 6.8 litres per 100 km, how many litres will I need?") == "412 * 6.8 / 100"
@@ -361,6 +366,10 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
         [("get_weather", {"city": "Lisbon"}), ("get_weather", {"city": "Porto"})]
     got = calls(client, u("We live in Leeds. Could you look up beginner bouldering gyms around here?"), tools=TOOLS + [SEARCH])
     assert [c[0] for c in got] == ["search_web"]
+    trip = ("Hi! My sister and I are flying to Nairobi on Saturday for a friend's wedding and I honestly have no clue what to pack. "
+            "Could you check the weather there for me? "
+            "In Fahrenheit please, she's American lol")
+    assert calls(client, u(trip), tools=TOOLS) == [("get_weather", {"city": "Nairobi"})]  # not "Fahrenheit", no event
     # a remark after the request is context, not a second search; 'that code' gets the code it points to
     got = calls(client, u("Could you find me some reviews of the Fairphone 5? Thinking about switching."), tools=TOOLS + [SEARCH])
     assert len(got) == 1 and got[0][0] == "search_web" and "Fairphone 5" in got[0][1]["query"]
@@ -405,6 +414,15 @@ def test_structured_reads_places_signatures_and_lower_case(client):
     assert v == {"name": "Chiara Russo", "company": "Fincantieri"}
     v = structured(client, o(title=s), "Reminder: quarterly all-hands on Tuesday 3 March at 10:00 in the Main Auditorium.")
     assert v == {"title": "quarterly all-hands"}
+    v = structured(client, o(name=s, company=s), "\u2014 Ingrid Solberg, Procurement Lead, Fjordline Marine AS. ingrid@fjordline.no")
+    assert v == {"name": "Ingrid Solberg", "company": "Fjordline Marine AS"}
+    v = structured(client, o(location=s, skills={"type": "array", "items": s}),
+                   "8pm at The Crooked Fox. You'll work with C++, ROS and Python every day.")
+    assert v == {"location": "The Crooked Fox", "skills": ["C++", "ROS", "Python"]}
+    v = structured(client, o(address=o(city=s, country=s)), "Name: Aiko Tanaka\nCity: Osaka, Japan")
+    assert v == {"address": {"city": "Osaka", "country": "Japan"}}
+    review = o(sentiment={"type": "string", "enum": ["positive", "mixed", "negative"]})
+    assert structured(client, review, "3/5. Powerful and easy to clean, but loud and the lid cracked.") == {"sentiment": "mixed"}
     v = structured(client, o(customer_name=s), "Could I order two bags of the Ethiopian Yirgacheffe? Needed by March 14. \u2014 Lena Fischer")
     assert v == {"customer_name": "Lena Fischer"}
     v = structured(client, o(address=o(city=s, country=s)), "My name is Tomasz Nowak, living at Ul. D\u0142uga 5, Gda\u0144sk.")

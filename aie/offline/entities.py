@@ -86,7 +86,7 @@ please kindly forward forwarded cc bcc from signed submitted received reply repl
 introducing describe explain summarise summarize translate meet-up lunch dinner thanks thank cheers hello hey hi dear greetings good morning afternoon evening profile
 customer client user guest passenger candidate lead contact name employee manager director
 """.split())
-ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University|Works|Clinic|Partners|Associates|Consulting|Solutions|Studios?|Capital|Logistics|Industries|Holdings|Agency|Foundation|Institute|Hospital|College|Ventures|Architects|Pharmaceuticals|Motors|Airlines|Foods|Services|Trust)"
+ORG_SUFFIX = r"(?:Inc\.?|Ltd\.?|LLC|Corp\.?|Corporation|GmbH|AG|SA|AS|ASA|AB|Oy|Oyj|BV|NV|SpA|Srl|PLC|plc|Pty|Co\.|Company|Group|Labs|Systems|Technologies|Bank|University|Works|Clinic|Partners|Associates|Consulting|Solutions|Studios?|Capital|Logistics|Industries|Holdings|Agency|Foundation|Institute|Hospital|College|Ventures|Architects|Pharmaceuticals|Motors|Airlines|Foods|Services|Trust)"
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ _LATER = r"(?:\s+o'clock)?\s*(?:in the (?:afternoon|evening)|at night|tonight)\b
 def times(text: str) -> tuple[Span, ...]:
     """Clock times as HH:MM (24 h): '3pm', '3:30 pm', '15:30', 'noon'."""
     out = []
-    for m in re.finditer(r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s?(?P<ap>[ap]\.?m\.?)(?![a-z])|\b(?P<h2>\d{1,2}):(?P<m2>\d{2})\b", text, re.I):
+    for m in re.finditer(r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s?(?P<ap>[ap]\.?m\.?)(?![a-z])|\b(?P<h2>\d{1,2}):(?P<m2>\d{2})\b", text, re.I):
         h = int(m.group("h") or m.group("h2"))
         mi = int(m.group("m") or m.group("m2") or 0)
         ap = (m.group("ap") or "").lower().replace(".", "")
@@ -305,13 +305,15 @@ def phones(text: str) -> tuple[Span, ...]:
 def ids(text: str) -> tuple[Span, ...]:
     """Identifiers such as order numbers: '#48213', 'A-1234', 'INV-2025-007', 'TK8841'."""
     out = []
+    for m in re.finditer(r"\b[a-z]{2,6}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{4,}\b", text):  # "ord_9f3Tq28"
+        out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"(?<![\w-])\d{2,}(?:-\d{2,}){2,}(?![\w-])", text):  # "100-2345-678", not a date or a 555-123-4567 phone
         if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{3}-\d{3}-\d{4}", m.group(0)):
             out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"#[A-Z]{0,3}\d{3,}(?:-[A-Z0-9]+)*\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
         if not any(s.start < m.end() and m.start() < s.end for s in out):
             out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
-    for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d{4,}|\d+(?:-\d+)+)\b", text, re.I):
+    for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d+(?:-\d+)+|\d{4,})\b", text, re.I):
         if not any(s.start <= m.start(1) < s.end for s in out):
             out.append(Span(m.start(1), m.end(1), m.group(1), m.group(1), "id"))
     return tuple(sorted(out, key=lambda s: s.start))
@@ -337,7 +339,7 @@ def proper_names(text: str) -> tuple[Span, ...]:
                         or (toks[0].lower() in OPENERS and at_sentence_start(text, start))):
             start += len(toks[0]) + 1
             toks = toks[1:]
-        while toks and (toks[-1].lower().strip(".") in COMMON_CAPS - {"inc", "ltd", "llc", "corp", "gmbh"}
+        while toks and (toks[-1].lower().strip(".") in COMMON_CAPS - {"inc", "ltd", "llc", "corp", "gmbh"} and not re.fullmatch(ORG_SUFFIX, toks[-1])
                         or toks[-1].lower() in MONTHS or toks[-1].lower() in WEEKDAYS):
             toks = toks[:-1]
         if not toks:

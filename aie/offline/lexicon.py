@@ -73,7 +73,8 @@ BOOL_SYNONYMS = {
     "refund": {"refund", "money back", "reimburse", "reimbursement"},
     "recommend": {"recommend", "recommended", "should get one", "must-have", "must have", "worth every penny", "worth it", "go buy",
                   "tell a friend to buy", "tell my friends to buy", "buy it again", "would buy again", "buy it",
-                  "get one", "get it", "buy them", "tell anyone to buy", "tell everyone to buy", "tell people to buy"},
+                  "get one", "get it", "buy them", "tell anyone to buy", "tell everyone to buy", "tell people to buy",
+                  "friends to buy", "friends to get", "family to buy", "everyone to get", "told everyone"},
     "vegetarian": {"vegetarian", "veggie", "meat-free", "no meat"},
     "vegan": {"vegan", "plant-based"},
     "express": {"express", "expedited", "overnight", "next-day", "next day", "fastest"},
@@ -143,11 +144,17 @@ def field_kind(name: str, schema: dict) -> str | None:
 def polarity_choice(values: list[str], text: str) -> str | None:
     score = 0
     toks = re.findall(r"[a-z']+", text.lower())
+    pos = neg = 0
     for i, w in enumerate(toks):
         pol = 1 if w in POSITIVE else (-1 if w in NEGATIVE else 0)
         if pol and any(x in NEGATIONS or x.endswith("n't") for x in toks[max(0, i - 3): i]):
             pol = -2 if pol > 0 else 1  # "not happy" is a complaint; "not bad" is mild praise
         score += pol
+        pos, neg = pos + (pol > 0), neg + (pol < 0)
+    mixed = [v for v in values if v.lower().startswith("mixed")]
+    middling = re.search(r"\b3\s*/\s*5\b|\b(?:3|three) stars?\b", text.lower())
+    if mixed and (middling or pos and neg and re.search(r"\b(?:but|although|though|however)\b", text.lower())):
+        return mixed[0]  # "3/5. Powerful and easy to clean, but loud": praise and complaint together
     for m in re.finditer(r"\b([0-5](?:\.5)?)\s*/\s*5\b|\b([1-5]|one|two|three|four|five) stars?\b", text.lower()):  # "2/5", "four stars"
         g = m.group(1) or m.group(2)
         r = float(g) if g[0].isdigit() else "one two three four five".split().index(g) + 1

@@ -66,8 +66,12 @@ def arithmetic(text: str) -> str | None:
         factor = {("hour", "day"): "8", ("day", "week"): "5", ("week", "year"): "52", ("month", "year"): "12", ("day", "year"): "365",
                   ("year", "month"): "1 / 12", ("year", "week"): "1 / 52", ("week", "month"): "52 / 12", ("month", "week"): "12 / 52",
                   ("hour", "week"): "40", ("hour", "year"): "2080"}.get((unit.lower(), target))
+        said = re.search(rf"\b(\d+)\s+{unit.lower()}s?\s+(?:a|per|each|every)\s+{target}\b", s, re.I)  # "5 days a week"
+        if said:
+            factor = said.group(1)
         if factor and days[unit.lower()] != days[target]:
-            return f"{amount} * {factor}"
+            times = re.search(rf"\b(?:for|over|in|after)\s+(?:the\s+next\s+)?(\d+)\s+{target}s?\b", s, re.I)  # "... for 3 weeks"
+            return f"{amount} * {factor}" + (f" * {times.group(1)}" if times else "")
     # "6.8 litres per 100 km ... 412 km": a rate per N units applied to a distance, weight or count in those units
     rate = re.search(r"([\d.]*\d)\s*([a-z]+)\s+(?:per|every|for each|each)\s+(?:([\d.]*\d)\s*)?([a-z]+)\b", s, re.I)
     if rate and rate.group(4).lower() not in ("hour", "day", "week", "month", "year", "person", "head", "item", "piece", "unit"):
@@ -174,6 +178,6 @@ def noun_after_number(seg: str) -> str | None:
     if not m:
         return None
     ws = m.group(1).split()
-    ws = ws[:1] + list(takewhile(lambda w: not re.search(r"(ed|ing)$", w, re.I), ws[1:]))
+    ws = ws[:1] + list(takewhile(lambda w: not re.search(r"(ed|ing)$", w) or w[0].isupper(), ws[1:]))  # "Oak Serving Board"
     noun = " ".join(ws)  # "2 decanters delivered by ..." -> "decanters"
     return noun if noun and noun.lower().split()[0] not in STOPWORDS | NEGATIONS else None

@@ -285,6 +285,9 @@ class Extractor:
             value = value.strip().rstrip(".")
             if kind in ("person", "org", "location"):
                 value = re.split(r"[.;](?:\s|$)", value)[0].strip()  # "Name: Amara Nwosu. Age: 29."
+                place = re.match(r"(.+?),\s*(.+)$", value)
+                if kind == "location" and place and place.group(2).strip() in COUNTRIES and "country" not in nw:
+                    value = place.group(1).strip()  # "City: Osaka, Japan" -> "Osaka" (and Japan stays free for the country)
                 if kind == "person":  # "From: Tom\u00e1s Herrera <therrera@verdemar.es>"
                     value = re.sub(r"\s*<[^>]*>|\s*\([^)]*@[^)]*\)", "", value).strip()
                 if E.dates(value) or E.emails(value):
@@ -443,8 +446,10 @@ class Extractor:
                 sc -= 2
             elif kind == "org":
                 sc += 3 if s.kind == "org" else 0
-                if re.match(r"(Head|Director|Manager|VP|Vice|Chief|Senior|Lead|Principal|Engineer|Officer)\b", s.text):
-                    sc -= 2  # "Head of Partnerships" is a job title
+                if re.match(r"(Head|Director|Manager|VP|Vice|Chief|Senior|Lead|Principal|Engineer|Officer)\b", s.text) or re.search(
+                        r"\b(?:Lead|Manager|Director|Officer|Engineer|Specialist|Coordinator|Analyst|Consultant|Designer|Developer|"
+                        r"Executive|Assistant|President|Buyer|Recruiter)$", s.text):
+                    sc -= 2  # "Head of Partnerships", "Procurement Lead": job titles
                 if last in {"at", "for", "from", "with", "join", "joining", "by"}:
                     sc += 1.5
                 if re.search(r"(company|employer|bank|store|shop|firm|vendor)\s*$", " ".join(b)):
@@ -456,6 +461,8 @@ class Extractor:
             else:  # location
                 if s.kind == "org":
                     sc -= 2
+                if s.text.lower() in ("fahrenheit", "celsius", "kelvin"):
+                    sc -= 5  # "In Fahrenheit please" names a unit
                 want = "from" if nw & {"origin", "from", "departure", "source"} else ("to" if nw & {"destination", "to", "arrival", "dest"} else None)
                 if want and (last == want or want == "from" and (last in {"leaving", "departing", "leave", "depart"}
                                                                  or " ".join(b[-2:]) == "out of")):
@@ -498,6 +505,8 @@ class Extractor:
             return MISSING
         self.used.add((best.start, best.end))
         value = best.value
+        if kind == "location" and re.search(r"\b(?:at|in|to|from|near)\s+The\s$", t[max(0, best.start - 12): best.start]):
+            value = "The " + value  # "at The Crooked Fox": the article is part of the name
         if kind == "person" and "first" in nw and len(value.split()) > 1:
             return value.split()[0]
         if kind == "person" and "last" in nw and len(value.split()) > 1:
@@ -538,7 +547,7 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:block(?: out| off)?|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
-        m = re.search(r"(?:\b(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+|^\s*)((?:[\w-]+\s+){0,2}?(?i:" + _EVENT_NOUNS + r")"
+        m = re.search(r"(?:\b(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+|^\s*)((?:[\w'-]+\s+){0,2}?(?i:" + _EVENT_NOUNS + r")"
                       r"(?:\s+with\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:\s+team)?"
                       r"|(?:(?<=appointment)|(?<=check-up)|(?<=checkup))\s+(?:at|with)\s+(?:the\s+)?(?:vet|dentist|doctor|gp|clinic|hospital|garage|bank|salon|barber|optician|hairdresser|physio))?)\b", t)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
@@ -648,6 +657,9 @@ class Extractor:
             if len(parts) >= 2:  # "... a data engineer with Python, SQL and Airflow experience"
                 parts[0] = re.sub(r"^.*\b(?:with|in|including|like|such as|using)\s+", "", parts[0], flags=re.I)
                 parts[-1] = re.sub(r"\s+(?:experience|skills|knowledge|background|expertise)$", "", parts[-1], flags=re.I)
+                tail = re.match(r"^([A-Z][\w+#.-]*)\s+([a-z][a-z ]*)$", parts[-1])
+                if tail and all(len(p.split()) == 1 for p in parts[:-1]) and (set(tail.group(2).split()) & (STOPWORDS | {"day", "daily", "week"})):
+                    parts[-1] = tail.group(1)  # "C++, ROS and Python every day"
             if len(parts) >= 2 and all(0 < len(p.split()) <= 4 for p in parts):
                 lists.append((si, parts))
             bullets = re.match(r"^[-*\u2022]\s+(.*)$", s)

@@ -153,9 +153,11 @@ def clauses(text: str) -> list[str]:
     """Split a request into the parts that may each ask for a tool."""
     # "$182 plus a $46 fee": arithmetic, not a second request
     text = re.sub(r"(\d[\d.,]*(?:\s+[a-z]+){0,2})\s+plus\s+(?=(?:an?\s+|the\s+)?[$\u20ac\u00a3]?\d)", "\\1 \u2295 ", text.strip())
+    text = re.sub(r"\b(Dr|Mr|Mrs|Ms|Mx|St|Prof|Jr|Sr|Mt|No|vs|etc)\.(?=\s)", "\\1\u2024", text)  # "Dr. Haddad" ends no sentence
+    text = re.sub(r"\b(\w+)\s+and\s+I\b", "\\1 \u2227 I", text)  # "My sister and I are flying": one subject
     parts = re.split(r"(?:[.;?!]\s+|\s+than\s+(?=(?:in|at|for)\s+[A-Z])|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
     out: list[str] = []
-    for p in (p.strip(" ,.").replace("\u2295", "plus") for p in parts if p and len(p.strip(" ,.")) > 1):
+    for p in (p.strip(" ,.").replace("\u2295", "plus").replace("\u2024", ".").replace("\u2227", "and") for p in parts if p and len(p.strip(" ,.")) > 1):
         if out and _CONTINUES.match(p):  # "email bob@x.com and tell him ...": one action, not two
             out[-1] += " and " + p
         else:
@@ -192,7 +194,8 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             j = _best(sims[i], tools, threshold, part, request)
             if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
-            elif prev is not None and len(part.split()) <= INHERIT_WORDS and not re.match(r"\w+ing\b", part, re.I):
+            elif prev is not None and len(part.split()) <= INHERIT_WORDS and not re.match(r"\w+ing\b|\w+\s+(?:it|that|this|them)\b", part, re.I):
+                # ("add it pls" confirms the previous request; it is not that request again with "add it pls" as its title)
                 # ("Trying to decide." is a remark, not "weather in Trying")
                 # "weather in Paris and London": read "London" as "weather in London"
                 analogue = _substitute(prev_part, prev.arguments, part)
@@ -247,7 +250,8 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
 
 
 _STATEMENT = re.compile(r"^(?:i'm|i am|i was|i've|i have|my|our|we're|we are|we were|we've|the|she|he|they|it|it's|this|that|there"
-                        r"|(?:i|we)\s+(?:live|work|lived|worked|just|already|usually|always|often|went|got|had|moved|came|love|like|hate))\b", re.I)
+                        r"|(?:i|we)\s+(?:live|work|lived|worked|just|already|usually|always|often|went|got|had|moved|came|love|like|hate))\b"
+                        r"|^(?:hi|hey|hello)?[!,.\s]*(?:my|our)\s+\w+\s+and\s+i\s+(?:are|were|will|have)\b", re.I)
 # Questions that ask for advice or an opinion: answered from what the model knows, not by searching.
 _ADVICE = re.compile(r"\b(?:how (?:do|did|would|should|can|could) (?:people|you|i|we|one)|what (?:should|would) (?:i|you|we)|any (?:tips|advice)|"
                      r"is it (?:rude|ok|okay|normal|weird|bad)|should i)\b", re.I)
