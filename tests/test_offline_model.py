@@ -332,6 +332,10 @@ def test_arguments_are_the_values_a_person_meant():
     assert arithmetic("daycare is 68.50 a day, 5 days a week. what does that come to for 3 weeks?") == "68.50 * 5 * 3"
     assert [i.text for i in E.ids("order number 2025-884213")] == ["2025-884213"] and [i.text for i in E.ids("status of ord_9f3Tq28 ?")] == ["ord_9f3Tq28"]
     assert [t.value for t in E.times("sat 17th jan, 7.30pm")] == ["19:30"]
+    assert [i.text for i in E.ids("my order ID is A1B2C3D4, where is it")] == ["A1B2C3D4"]
+    assert search_phrase("I'm looking for a good dentist in Brooklyn") == "a good dentist in Brooklyn"
+    assert S.arguments(email, "Pls send mail to hans@muller.de, subject Rechnung, text: the invoice is attached")["body"] == \
+        "the invoice is attached"
     assert search_phrase("Need info on visa requirements for Brazilians visiting Japan") == "visa requirements for Brazilians visiting Japan"
     assert S.arguments(event, "Schedule physio on 14 Jan 09:45") == {"title": "physio", "date": "2026-01-14"}
     assert arithmetic("If I drive 412 km and the car burns 6.8 litres per 100 km, how many litres will I need?") == "412 * 6.8 / 100"

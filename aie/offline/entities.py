@@ -313,7 +313,8 @@ def ids(text: str) -> tuple[Span, ...]:
     for m in re.finditer(r"#[A-Z]{0,3}\d{3,}(?:-[A-Z0-9]+)*\b|\b\d{3,}-[A-Z0-9]{1,4}\b(?!-)|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\b|\b[A-Z]{2,}\d{2,}\b|\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+\b", text):
         if not any(s.start < m.end() and m.start() < s.end for s in out):
             out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
-    for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*[:#]?\s*(\d+(?:-\d+)+|\d{4,})\b", text, re.I):
+    for m in re.finditer(r"\b(?:order|ticket|invoice|case|booking|reference|ref|account|tracking)\s*(?:number|no\.?|id|#)?\s*(?:is\s+)?[:#]?\s*"
+                         r"(\d+(?:-\d+)+|\d{4,}|(?=[A-Z\d]*\d)(?=\d*[A-Z])[A-Z\d]{5,})\b", text, re.I):
         if not any(s.start <= m.start(1) < s.end for s in out):
             out.append(Span(m.start(1), m.end(1), m.group(1), m.group(1), "id"))
     return tuple(sorted(out, key=lambda s: s.start))

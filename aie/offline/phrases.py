@@ -28,7 +28,7 @@ def search_phrase(text: str) -> str | None:
     s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online|"
                r"search (?:the )?(?:web|internet|online)|look (?:it )?up online)\b.*$", "", s, flags=re.I)
     s = re.sub(r"(?<=[.?!,])\s*(?:search|google|look up)(?: it)?(?:\s+(?:please|pls|plz))?[\s.!]*$", "", s, flags=re.I)  # "...? search please"
-    s = re.sub(r"^(?:i (?:need|want|would like|'d like) to know|i wonder|tell me|do you know|(?:i )?(?:need|want) (?:some )?info(?:rmation)? (?:on|about))\s+",
+    s = re.sub(r"^(?:i (?:need|want|would like|'d like) to know|i wonder|tell me|do you know|(?:i )?(?:need|want) (?:some )?info(?:rmation)? (?:on|about)|(?:i'm|i am|we're|we are) (?:looking|searching) for|(?:i'm |i am )?trying to find)\s+",
                "", s, flags=re.I)
     s = re.sub(r"\s*(?:please|for me|online|on the web|thanks)?[\s.?!]*$", "", s, flags=re.I)
     return s.strip() or None

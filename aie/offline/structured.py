@@ -569,7 +569,7 @@ class Extractor:
     def _text_field(self, name: str, schema: dict, nw: set[str]) -> Any:
         t = self.text
         if nw & {"message", "body", "content", "text"}:
-            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them|(?:my|our|the)\s+\w+|[A-Z]\w+) know(?:\s*\([^)]*\))?(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
+            m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them|(?:my|our|the)\s+\w+|[A-Z]\w+) know(?:\s*\([^)]*\))?(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:|text:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
             m = m or re.search(r"\b(?:letting|to let) (?:him|her|them|everyone|the team) know(?: that)?\s+(.{3,300})"
                                r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*:\s*(.{3,300})|\b(?:ask|asking) (?:him|her|them)\s+(.{3,300})"
                                r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say|asking|to ask)\s+(.{3,300})", t, re.I)

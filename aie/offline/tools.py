@@ -256,7 +256,7 @@ _STATEMENT = re.compile(r"^(?:i'm|i am|i was|i've|i have|my|our|we're|we are|we 
 _ADVICE = re.compile(r"\b(?:how (?:do|did|would|should|can|could) (?:people|you|i|we|one)|what (?:should|would) (?:i|you|we)|any (?:tips|advice)|"
                      r"is it (?:rude|ok|okay|normal|weird|bad)|should i)\b", re.I)
 _SEARCH_ASK = re.compile(r"\b(?:search|look (?:up|for|into)|lookup|google|find|research|browse|online|on the web|sources?|links?)\b", re.I)
-_ASKING = re.compile(r"\?|\b(?:need|want|would like|'d like|please|wondering|let me know|tell me)\b", re.I)
+_ASKING = re.compile(r"\?|\b(?:need|want|would like|'d like|please|wondering|let me know|tell me|looking for|trying to find|searching for)\b", re.I)
 
 
 def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
