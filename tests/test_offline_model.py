@@ -333,6 +333,8 @@ def test_arguments_are_the_values_a_person_meant():
     assert [i.text for i in E.ids("order number 2025-884213")] == ["2025-884213"] and [i.text for i in E.ids("status of ord_9f3Tq28 ?")] == ["ord_9f3Tq28"]
     assert [t.value for t in E.times("sat 17th jan, 7.30pm")] == ["19:30"]
     assert [i.text for i in E.ids("my order ID is A1B2C3D4, where is it")] == ["A1B2C3D4"]
+    assert [i.text for i in E.ids("order ref AMZ/DE/003318 hasnt moved")] == ["AMZ/DE/003318"]
+    assert arithmetic("I earn 3,150 a month. After rent of 1,080 and bills of 265.40, how much is left?") == "3150 - 1080 - 265.40"
     assert search_phrase("I'm looking for a good dentist in Brooklyn") == "a good dentist in Brooklyn"
     assert S.arguments(email, "Pls send mail to hans@muller.de, subject Rechnung, text: the invoice is attached")["body"] == \
         "the invoice is attached"
@@ -370,6 +372,13 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
         [("get_weather", {"city": "Lisbon"}), ("get_weather", {"city": "Porto"})]
     got = calls(client, u("We live in Leeds. Could you look up beginner bouldering gyms around here?"), tools=TOOLS + [SEARCH])
     assert [c[0] for c in got] == ["search_web"]
+    # "both cities" are the two named before; places to eat are looked up; a lesser-known city in lower case
+    both = "We're trying to decide between Lisbon and Porto for the long weekend, could you check the weather in both cities?"
+    assert calls(client, u(both), tools=TOOLS) == [("get_weather", {"city": "Lisbon"}), ("get_weather", {"city": "Porto"})]
+    got = calls(client, u("good vegetarian restaurants in krakow old town?"), tools=TOOLS + [SEARCH])
+    assert [c[0] for c in got] == ["search_web"] and "vegetarian restaurants" in got[0][1]["query"]
+    assert calls(client, u("will it snow in sapporo"), tools=TOOLS) == [("get_weather", {"city": "Sapporo"})]
+    assert calls(client, u("im flying into nairobi tonight, is it going to be hot there??"), tools=TOOLS) == [("get_weather", {"city": "Nairobi"})]
     trip = ("Hi! My sister and I are flying to Nairobi on Saturday for a friend's wedding and I honestly have no clue what to pack. "
             "Could you check the weather there for me? "
             "In Fahrenheit please, she's American lol")
@@ -423,6 +432,13 @@ def test_structured_reads_places_signatures_and_lower_case(client):
     v = structured(client, o(location=s, skills={"type": "array", "items": s}),
                    "8pm at The Crooked Fox. You'll work with C++, ROS and Python every day.")
     assert v == {"location": "The Crooked Fox", "skills": ["C++", "ROS", "Python"]}
+    v = structured(client, o(location=s), "hey!! bbq at my place saturday from 3pm. address is 14 Elm Street. around 12 people")
+    assert v == {"location": "14 Elm Street"}
+    v = structured(client, o(location=s), "Our Q1 kickoff starts at 09:30 in Conference Room B. We're expecting about 25 people.")
+    assert v == {"location": "Conference Room B"}
+    items = {"type": "array", "items": o(product=s, quantity=i)}
+    v = structured(client, o(items=items), "Hi, placing an order for Tobias Lindqvist: 2 x Wool Blanket. Express delivery please.")
+    assert v == {"items": [{"product": "Wool Blanket", "quantity": 2}]}
     v = structured(client, o(address=o(city=s, country=s)), "Name: Aiko Tanaka\nCity: Osaka, Japan")
     assert v == {"address": {"city": "Osaka", "country": "Japan"}}
     review = o(sentiment={"type": "string", "enum": ["positive", "mixed", "negative"]})

@@ -178,11 +178,32 @@ Shanghai Sofia Stockholm Stuttgart Sydney Taipei Tallinn Tbilisi Tehran Tokyo To
 Valencia Vancouver Venice Vienna Vilnius Warsaw Wellington Winnipeg Zagreb Zurich Osaka Cambridge Brighton Marbella Malaga
 Heidelberg Nuremberg Antwerp Ghent Bruges Utrecht Eindhoven Aarhus Odense Tampere Turku Lausanne Basel Lucerne Verona Pisa
 Bari Catania Split Nice Reading Bath Mobile
-""".split()} | {c.lower(): c for c in ("New York", "Los Angeles", "San Francisco", "San Diego", "Las Vegas", "New Orleans",
+Sapporo Fukuoka Nagoya Kobe Yokohama Hiroshima Nara Busan Incheon Daegu Shenzhen Guangzhou Chengdu Wuhan Hangzhou Nanjing Xiamen
+Macau Singapore Penang Phuket Bali Denpasar Cebu Kolkata Chennai Hyderabad Pune Jaipur Goa Kochi Colombo Kabul
+Islamabad Muscat Riyadh Jeddah Amman Manama Ankara Izmir Antalya Baku Yerevan Almaty Tashkent Accra Abuja Dakar
+Kampala Kigali Zanzibar Mombasa Durban Pretoria Windhoek Lusaka Harare Tunis Algiers Rabat Fez Tangier Luxor
+Alexandria Quito Medellin Cartagena Cali Caracas Montevideo Asuncion Cusco Valparaiso Cordoba Rosario Mendoza Guadalajara
+Monterrey Cancun Tijuana Oaxaca Kingston Nassau Anchorage Seattle Portland Sacramento Oakland Tucson Albuquerque
+Dallas Orlando Tampa Charlotte Raleigh Richmond Cleveland Cincinnati Columbus Indianapolis Milwaukee Memphis Louisville
+Omaha Boise Edmonton Halifax Victoria Regina Saskatoon Canberra Adelaide Hobart Darwin Cairns Christchurch Queenstown
+Hamilton Tauranga Nuuk Tromso Stavanger Aalborg Espoo Oulu Linkoping Lund Orebro Vasteras Umea Kiruna Gdansk Wroclaw Poznan
+Lodz Katowice Brno Ostrava Kosice Debrecen Cluj Timisoara Iasi Varna Plovdiv Thessaloniki Heraklion Patras Skopje Tirana Podgorica
+Lviv Odesa Kharkiv Dnipro Minsk Chisinau Kaunas Tartu Turku Innsbruck Linz Klagenfurt Bern Lugano Zermatt Davos Hanover
+Bremen Dortmund Essen Bonn Mannheim Karlsruhe Freiburg Augsburg Regensburg Wurzburg Munster Kiel Rostock Lubeck Aachen Leeds
+Sheffield Newcastle Nottingham Leicester Southampton Portsmouth Plymouth Exeter Norwich York Aberdeen Dundee Inverness Swansea
+Galway Limerick Derry Lille Strasbourg Montpellier Rennes Grenoble Dijon Reims Tours Avignon Cannes Biarritz Ajaccio Seville Malaga
+Zaragoza Palma Alicante Murcia Cadiz Ibiza Tenerife Santander Salamanca Coimbra Braga Faro Funchal Trieste Padua Bergamo
+Parma Modena Siena Perugia Lecce Cagliari Sorrento Amalfi Luxembourg Monaco Valletta Nicosia Limassol Larnaca
+""".split()} | {c.lower(): c for c in ("Chiang Mai", "Addis Ababa", "Dar es Salaam", "San Juan", "Kansas City", "Panama City",
+                                      "Kuwait City", "Novi Sad", "San Jose", "San Antonio", "Santa Fe", "St Louis", "Saint Petersburg",
+                                      "Guatemala City", "Santo Domingo", "La Paz", "Port Louis", "Siem Reap", "Phnom Penh",
+                                      "New York", "Los Angeles", "San Francisco", "San Diego", "Las Vegas", "New Orleans",
                                       "Mexico City", "Hong Kong", "Buenos Aires", "Rio de Janeiro", "Sao Paulo", "Tel Aviv",
                                       "Cape Town", "Kuala Lumpur", "Ho Chi Minh City", "Washington DC", "St Petersburg",
                                       "Salt Lake City", "Abu Dhabi", "Quebec City", "Palma de Mallorca")}
-_WORDLIKE_CITIES = {"split", "nice", "reading", "bath", "mobile", "phoenix", "cork", "perth"}
+_WORDLIKE_CITIES = {"split", "nice", "reading", "bath", "mobile", "phoenix", "cork", "perth", "tours", "victoria", "hamilton", "darwin",
+                    "regina", "columbus", "orlando", "charlotte", "richmond", "kingston", "santander", "cali", "alexandria",
+                    "florence", "sofia", "lima", "york", "victoria", "nassau", "panama", "split", "graz", "lund", "bonn"}
 
 
 @lru_cache(maxsize=512)
@@ -305,7 +326,7 @@ def phones(text: str) -> tuple[Span, ...]:
 def ids(text: str) -> tuple[Span, ...]:
     """Identifiers such as order numbers: '#48213', 'A-1234', 'INV-2025-007', 'TK8841'."""
     out = []
-    for m in re.finditer(r"\b[a-z]{2,6}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{4,}\b", text):  # "ord_9f3Tq28"
+    for m in re.finditer(r"\b[a-z]{2,6}_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{4,}\b|\b[A-Z]{2,}(?:/[A-Z0-9]+){2,}\b", text):  # "ord_9f3Tq28", "AMZ/DE/003318"
         out.append(Span(m.start(), m.end(), m.group(0), m.group(0), "id"))
     for m in re.finditer(r"(?<![\w-])\d{2,}(?:-\d{2,}){2,}(?![\w-])", text):  # "100-2345-678", not a date or a 555-123-4567 phone
         if not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{3}-\d{3}-\d{4}", m.group(0)):
@@ -345,7 +366,8 @@ def proper_names(text: str) -> tuple[Span, ...]:
             toks = toks[:-1]
         if not toks:
             continue
-        if toks and re.fullmatch(r"[A-Z]\.", toks[-1]) and not re.match(r"\s+[A-Z]", text[start + len(" ".join(toks)):]):
+        if toks and re.fullmatch(r"[A-Z]\.", toks[-1]) and (not re.match(r"\s+[A-Z]", text[start + len(" ".join(toks)):])
+                                                             or len(toks) > 1 and toks[-2] in _NUMBERED):
             toks[-1] = toks[-1][0]  # "Room B." at the end of a sentence: the period ends the sentence
         s = " ".join(toks)
         num = re.match(r"[ \t]+([A-Z]?\d{1,4}[A-Z]?|[A-Z])\b", text[start + len(s):])

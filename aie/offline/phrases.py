@@ -87,6 +87,10 @@ def arithmetic(text: str) -> str | None:
         if qty and re.search(rf"\bhow (?:many|much) {re.escape(rate.group(4).lower().rstrip('s'))}", s, re.I):
             per_n = rate.group(3)
             return f"{qty[0].group(1)} / {rate.group(1)}" + (f" * {per_n}" if per_n and float(per_n) != 1 else "")
+    left = re.search(r"\bhow much (?:is|will be|do i have|would i have|will i have|have i got)?\s*(?:left|remaining|left over)\b|\bwhat(?:'s| is) left\b", s, re.I)
+    amounts = [a.rstrip(".") for a in re.findall(r"(?<![\w.])\d[\d.]*", s)]
+    if left and len(amounts) >= 2:  # "I earn 3150 a month. After rent of 1080 and bills of 265.40, how much is left?"
+        return " - ".join(amounts)
     shared = _share(s)
     if shared:
         return shared
@@ -173,7 +177,10 @@ def gist(text: str) -> str:
 
 
 def noun_after_number(seg: str) -> str | None:
-    m = re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|\s*\n|[,.;!?:()]|$)",
+    m = None
+    if re.search(r"\d+\s*x\s+[A-Za-z]", seg):  # "placing an order for Tobias: 2 x Wool Blanket": the count is the digit
+        seg = seg[re.search(r"\d+\s*x\s+[A-Za-z]", seg).start():]
+    m = m or re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|\s*\n|[,.;!?:()]|$)",
                   seg, re.I)
     if not m:
         return None

@@ -471,7 +471,7 @@ class Extractor:
                     sc += 3  # "Singapore to Sydney", "lisbon \u2192 new york"
                 elif want == "to" and re.search(r"(?:\u2192|->|=>)\s*$", t[:s.start]):
                     sc += 3
-                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "of", "around"}:
+                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "of", "around", "into"}:
                     sc += 2 if want is None else 0.5
                 elif last == "for":  # "a lunch for Grace at Nando's": more often a person than a place
                     sc += 1 if want is None else 0.5
@@ -507,6 +507,9 @@ class Extractor:
         value = best.value
         if kind == "location" and re.search(r"\b(?:at|in|to|from|near)\s+The\s$", t[max(0, best.start - 12): best.start]):
             value = "The " + value  # "at The Crooked Fox": the article is part of the name
+        number = re.search(r"\b\d{1,5}[A-Za-z]?\s$", t[max(0, best.start - 7): best.start])
+        if kind == "location" and number and re.search(r"\b(?:Street|St|Road|Rd|Avenue|Ave|Lane|Way|Drive|Boulevard|Square|Place|Gasse|Stra\u00dfe|Strasse)$", value):
+            value = number.group(0) + value  # "address is 14 Elm Street"
         if kind == "person" and "first" in nw and len(value.split()) > 1:
             return value.split()[0]
         if kind == "person" and "last" in nw and len(value.split()) > 1:

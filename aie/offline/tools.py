@@ -66,7 +66,10 @@ _SYN = [{stem(w) for w in g} for g in SYNONYMS]
 # Phrases that name an action without its usual word: "let my landlord know (x@y.com) that ..." asks to notify.
 _PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}(?:a line|a note)\b|\bgive\s+\w+\s+a heads[- ]up\b", re.I), "notify"),
             (re.compile(r"\b(?:what's it|what is it|how's it|how is it)\s+(?:like|looking)\s+outside\b|\boutside\s+(?:right )?now\b", re.I), "weather"),
-            (re.compile(r"\b(?:need|want|get|find|any)\s+(?:some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b", re.I), "search")]
+            (re.compile(r"\b(?:need|want|get|find|any)\s+(?:some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b", re.I), "search"),
+            # things people look up rather than ask a model to know: places to eat or stay, fares, reviews, opening hours
+            (re.compile(r"\b(?:restaurants?|caf[e\u00e9]s?|bars|hotels?|hostels?|flights?|fares|tickets|reviews?|recipes?|museums?|gyms?|"
+                        r"things to do|opening hours|places to (?:eat|stay|visit))\b", re.I), "search")]
 VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
 ARG_WEIGHT = 0.25  # bonus when the request holds typed values for the tool's required arguments (an email, an id, a date...)
 _TYPED = {"email", "url", "phone", "date", "time", "id", "currency", "location", "person", "org", "expression", "language"}
@@ -155,6 +158,8 @@ def clauses(text: str) -> list[str]:
     text = re.sub(r"(\d[\d.,]*(?:\s+[a-z]+){0,2})\s+plus\s+(?=(?:an?\s+|the\s+)?[$\u20ac\u00a3]?\d)", "\\1 \u2295 ", text.strip())
     text = re.sub(r"\b(Dr|Mr|Mrs|Ms|Mx|St|Prof|Jr|Sr|Mt|No|vs|etc)\.(?=\s)", "\\1\u2024", text)  # "Dr. Haddad" ends no sentence
     text = re.sub(r"\b(\w+)\s+and\s+I\b", "\\1 \u2227 I", text)  # "My sister and I are flying": one subject
+    # "89 euro per night and we stay 4 nights, what is the total": one calculation told in two steps
+    text = re.sub(r"(\d[^.?!]*?)\s+and\s+(?=(?:we|i|you|they|he|she)\s+\w+\s+[^.?!,]*?\d)", "\\1 \u2227 ", text, flags=re.I)
     parts = re.split(r"(?:[.;?!]\s+|\s+than\s+(?=(?:in|at|for)\s+[A-Z])|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
     out: list[str] = []
     for p in (p.strip(" ,.").replace("\u2295", "plus").replace("\u2024", ".").replace("\u2227", "and") for p in parts if p and len(p.strip(" ,.")) > 1):
@@ -191,7 +196,9 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             said = part  # the clause as written (``part`` may become "weather in London" for "and London")
             if _STATEMENT.match(part) and not _ASKING.search(part) and not part.rstrip().endswith("?") and i < len(parts):
                 continue  # "I'm heading to Prague next Tuesday. Any idea if it'll rain?": the story, not a request
-            j = _best(sims[i], tools, threshold, part, request)
+            j = _best(sims[i], tools, threshold, part)  # a tool this clause can fill by itself comes first
+            if j is None:
+                j = _best(sims[i], tools, threshold, part, request)
             if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
             elif prev is not None and len(part.split()) <= INHERIT_WORDS and not re.match(r"\w+ing\b|\w+\s+(?:it|that|this|them)\b", part, re.I):
@@ -229,6 +236,10 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             prev, prev_part = call, part
     if len(calls) >= 2:
         return [_contextual(c, request) for c in calls]
+    if len(calls) <= 1 and re.search(r"\b(?:both|each of (?:them|these|those)|all (?:three|four))\b", request, re.I):
+        several = _each_place(request, tools, sims[0], threshold)  # "between Lisbon and Porto ... the weather in both cities"
+        if several:
+            return several
     if _ADVICE.search(request) and not _SEARCH_ASK.search(request):
         free = [t for t in tools if _free_only(t)]  # "how do people usually recover from that?" wants advice, not a search
         if free and all(c.name in {t["name"] for t in free} for c in calls):
@@ -272,6 +283,22 @@ def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
         return False
     sims = score_tools(asks, tools)
     return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
+
+
+def _each_place(request: str, tools: list[dict], row: np.ndarray, threshold: float) -> list[Call]:
+    """One call per place named in the request, for a tool whose one required argument is a place."""
+    for j in np.argsort(-row):
+        if row[j] < threshold:
+            return []
+        schema = tools[j].get("parameters") or {}
+        need = schema.get("required") or []
+        if len(need) == 1 and lexicon.field_kind(need[0], (schema.get("properties") or {}).get(need[0]) or {}) == "location":
+            places = [s.value for s in E.proper_names(request) if s.value.lower() in E.CITIES or s.value in lexicon.COUNTRIES]
+            places = list(dict.fromkeys(places))
+            if len(places) >= 2:
+                return [Call(tools[j]["name"], {**_args(tools[j], request, request), need[0]: p}, float(row[j])) for p in places]
+            return []
+    return []
 
 
 def _remark(request: str) -> bool:
@@ -355,10 +382,18 @@ def _args(fn: dict, part: str, whole: str) -> dict:
     if part != whole:
         full = structured.arguments(schema, whole)
         for k in schema.get("required") or []:
-            if k in full and (k not in args or args[k] in ("", None) or not _appears(args[k], part)):
+            if k in full and (k not in args or args[k] in ("", None) or not _said(args[k], part)):
                 if _appears(full[k], whole):
                     args[k] = full[k]
     return args
+
+
+def _said(value, text: str) -> bool:
+    """Whether the text gives this value, written as is or as what it stands for ('yen' for JPY, 'tomorrow' for a date)."""
+    if _appears(value, text):
+        return True
+    spans = (*E.currency_mentions(text), *E.dates(text), *E.times(text), *E.proper_names(text))
+    return any(s.value == value for s in spans)
 
 
 def _appears(value, text: str) -> bool:
