@@ -336,6 +336,8 @@ def test_arguments_are_the_values_a_person_meant():
     assert [i.text for i in E.ids("order ref AMZ/DE/003318 hasnt moved")] == ["AMZ/DE/003318"]
     assert arithmetic("I earn 3,150 a month. After rent of 1,080 and bills of 265.40, how much is left?") == "3150 - 1080 - 265.40"
     assert search_phrase("I'm looking for a good dentist in Brooklyn") == "a good dentist in Brooklyn"
+    assert search_phrase("lookup: python asyncio tutorial") == "python asyncio tutorial"
+    assert S.arguments(event, "Please note down: board meeting, 2026-01-20, 15:00.")["title"] == "board meeting"
     assert S.arguments(email, "Pls send mail to hans@muller.de, subject Rechnung, text: the invoice is attached")["body"] == \
         "the invoice is attached"
     assert search_phrase("Need info on visa requirements for Brazilians visiting Japan") == "visa requirements for Brazilians visiting Japan"
@@ -378,6 +380,8 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     got = calls(client, u("good vegetarian restaurants in krakow old town?"), tools=TOOLS + [SEARCH])
     assert [c[0] for c in got] == ["search_web"] and "vegetarian restaurants" in got[0][1]["query"]
     assert calls(client, u("will it snow in sapporo"), tools=TOOLS) == [("get_weather", {"city": "Sapporo"})]
+    assert calls(client, u("wx zurich"), tools=TOOLS) == [("get_weather", {"city": "Zurich"})]
+    assert calls(client, u("ayuda! what's the weather in sevilla ma\u00f1ana?"), tools=TOOLS) == [("get_weather", {"city": "Sevilla"})]
     assert calls(client, u("im flying into nairobi tonight, is it going to be hot there??"), tools=TOOLS) == [("get_weather", {"city": "Nairobi"})]
     trip = ("Hi! My sister and I are flying to Nairobi on Saturday for a friend's wedding and I honestly have no clue what to pack. "
             "Could you check the weather there for me? "

@@ -194,6 +194,8 @@ Sheffield Newcastle Nottingham Leicester Southampton Portsmouth Plymouth Exeter 
 Galway Limerick Derry Lille Strasbourg Montpellier Rennes Grenoble Dijon Reims Tours Avignon Cannes Biarritz Ajaccio Seville Malaga
 Zaragoza Palma Alicante Murcia Cadiz Ibiza Tenerife Santander Salamanca Coimbra Braga Faro Funchal Trieste Padua Bergamo
 Parma Modena Siena Perugia Lecce Cagliari Sorrento Amalfi Luxembourg Monaco Valletta Nicosia Limassol Larnaca
+K\u00f6ln Koln M\u00fcnchen Munchen Wien Praha Roma Milano Firenze Venezia Napoli Torino Lisboa Sevilla Gen\u00e8ve Geneve
+Warszawa Krak\u00f3w Bruxelles G\u00f6teborg Goteborg K\u00f8benhavn Kobenhavn Z\u00fcrich Malm\u00f6 Bogot\u00e1 Medell\u00edn Montr\u00e9al
 """.split()} | {c.lower(): c for c in ("Chiang Mai", "Addis Ababa", "Dar es Salaam", "San Juan", "Kansas City", "Panama City",
                                       "Kuwait City", "Novi Sad", "San Jose", "San Antonio", "Santa Fe", "St Louis", "Saint Petersburg",
                                       "Guatemala City", "Santo Domingo", "La Paz", "Port Louis", "Siem Reap", "Phnom Penh",
@@ -381,7 +383,7 @@ def proper_names(text: str) -> tuple[Span, ...]:
             continue
         kind = "org" if re.search(ORG_SUFFIX + r"$", s) else "name"
         out.append(Span(start, start + len(s), s, s, kind))
-    for m in re.finditer(r"\b[a-z]+(?:[ \t]+[a-z]+){0,3}\b", text):  # "weather in montreal": a known city written in lower case
+    for m in re.finditer(r"(?<![\w\u00c0-\u017f])[a-z\u00df-\u00ff]+(?:[ \t]+[a-z\u00df-\u00ff]+){0,3}(?![\w\u00c0-\u017f])", text):  # "weather in montreal"
         for c in _lower_cities(m.group(0)):
             a, b = m.start() + c[0], m.start() + c[1]
             if not any(s.start < b and a < s.end for s in out):
@@ -392,9 +394,9 @@ def proper_names(text: str) -> tuple[Span, ...]:
 def _lower_cities(chunk: str) -> list[tuple[int, int]]:
     """(start, end) of known cities (not word-like ones) inside a run of lower-case words, longest first."""
     out: list[tuple[int, int]] = []
-    for m in re.finditer(r"[a-z]+", chunk):
+    for m in re.finditer(r"[a-z\u00df-\u00ff]+", chunk):
         for n in (4, 3, 2, 1):
-            toks = re.match(r"[a-z]+(?:[ \t]+[a-z]+){%d}" % (n - 1), chunk[m.start():])
+            toks = re.match(r"[a-z\u00df-\u00ff]+(?:[ \t]+[a-z\u00df-\u00ff]+){%d}" % (n - 1), chunk[m.start():])
             if toks and toks.group(0).lower() in CITIES and toks.group(0) not in _WORDLIKE_CITIES:
                 a = m.start()
                 if not any(x[0] <= a < x[1] for x in out) and (a == 0 or not chunk[a - 1].isalpha()):

@@ -24,7 +24,7 @@ def search_phrase(text: str) -> str | None:
     s = re.sub(POLITE, "", text.strip(), flags=re.I)
     s = re.sub(r"^(?:do an? )?(?:web |online |internet )?(?:search|look up|lookup|google|find(?: out)?|research|browse|check|look for|look into|search up)"
                r"(?: me)?(?: (?:the )?(?:web|internet|online|docs|documentation|knowledge base|kb))?(?: for me)?(?: (?:for|about|on|whether|if))?\s+", "", s, flags=re.I)
-    s = re.sub(r"^(?:web\s+)?(?:search|google|look up|query)\s*:\s*", "", s, flags=re.I)  # "search: best budget laptop"
+    s = re.sub(r"^(?:web\s+)?(?:search|google|look up|lookup|query)\s*:\s*", "", s, flags=re.I)  # "search: best budget laptop"
     s = re.sub(r"[\s.?!,]*(?:(?:can|could) you |please )?(?:look it up|google it|search (?:for )?it|find out|check online|"
                r"search (?:the )?(?:web|internet|online)|look (?:it )?up online)\b.*$", "", s, flags=re.I)
     s = re.sub(r"(?<=[.?!,])\s*(?:search|google|look up)(?: it)?(?:\s+(?:please|pls|plz))?[\s.!]*$", "", s, flags=re.I)  # "...? search please"

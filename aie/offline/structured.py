@@ -496,7 +496,7 @@ class Extractor:
                         sc += 1.5  # "..., D\u0142uga 5, Gda\u0144sk": the place after the street
                 if re.search(r"(my name is|i am|i'm|dear|regards)\s*$", t[max(0, s.start - 20): s.start].lower()):
                     sc -= 3
-                if last in {"weather", "forecast", "temperature", "rain", "snow"} or re.match(r"\s+(?:weather|forecast)\b", t[s.end:], re.I):
+                if last in {"weather", "forecast", "temperature", "rain", "snow", "wx"} or re.match(r"\s+(?:weather|forecast|wx)\b", t[s.end:], re.I):
                     sc += 2  # "weather Boston", "forecast Paris tomorrow": a terse request
             return sc
 
@@ -531,7 +531,7 @@ class Extractor:
         m = re.match(r"\s*([A-Z][\w'&-]*(?:\s+[\w'&-]+){0,4}):\s", t)  # "Team offsite: Thursday 12 March, ..."
         if m and "title" in nw and not E.dates(m.group(1)) and not re.fullmatch(
                 r"(?:calendar |quick |meeting )?(?:note|notes|reminder|fyi|update|heads up|subject|re|name|date|time|location|from|to|"
-                r"booking request|request|order|ticket|message|email|hi|hello|dear)", m.group(1), re.I):
+                r"booking request|request|order|ticket|message|email|hi|hello|dear|(?:please )?note(?: down| this)?|please (?:add|put|schedule|book))", m.group(1), re.I):
             return m.group(1).strip()
         m = re.search(r"(?:^|[.!?]\s+)((?:[A-Z][\w'&-]*\s+){1,5}[A-Z][\w'&-]*):\s", t)
         if m and not E.dates(m.group(1)) and m.group(1).split()[0].lower() not in {"subject", "re", "name", "date", "time", "location", "note", "from", "to"}:
@@ -550,7 +550,7 @@ class Extractor:
         m = re.search(r"^(?:please\s+)?(?:block(?: out| off)?|book|reserve|keep|hold|save)\b.*?\bfor (?:an?|the|my|our)\s+([^.,;!?]{3,40}?)\s*[.!?]?$", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "Block out Friday 3pm for a dentist visit" -> "dentist visit"
-        m = re.search(r"(?:\b(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+|^\s*)((?:[\w'-]+\s+){0,2}?(?i:" + _EVENT_NOUNS + r")"
+        m = re.search(r"(?:\b(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]n?)\s+|^\s*|:\s+)((?:[\w'-]+\s+){0,2}?(?i:" + _EVENT_NOUNS + r")"
                       r"(?:\s+with\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:\s+team)?"
                       r"|(?:(?<=appointment)|(?<=check-up)|(?<=checkup))\s+(?:at|with)\s+(?:the\s+)?(?:vet|dentist|doctor|gp|clinic|hospital|garage|bank|salon|barber|optician|hairdresser|physio))?)\b", t)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
@@ -575,7 +575,8 @@ class Extractor:
             m = re.search(r"\b(?:saying|says|say|that says|telling (?:him|her|them)|tell (?:him|her|them)|let (?:him|her|them|(?:my|our|the)\s+\w+|[A-Z]\w+) know(?:\s*\([^)]*\))?(?: that)?|know(?: by (?:e-?mail|message))? that|with the message|message:|body:|text:)\s+:?\s*[\"\u201c]?([^\"\u201d\n]{3,300})", t, re.I)
             m = m or re.search(r"\b(?:letting|to let) (?:him|her|them|everyone|the team) know(?: that)?\s+(.{3,300})"
                                r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*:\s*(.{3,300})|\b(?:ask|asking) (?:him|her|them)\s+(.{3,300})"
-                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say|asking|to ask)\s+(.{3,300})", t, re.I)
+                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+(?:that|to say|asking|to ask)\s+(.{3,300})"
+                               r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s+((?:wishing|congratulating|thanking|reminding)\s+.{3,300})", t, re.I)
             if m:
                 said = next(g for g in m.groups() if g).strip()
                 if said.endswith("?") and re.match(r"\s*(?:please\s+)?(?:can|could|would|will)\s+you\b", t, re.I) \

@@ -51,7 +51,7 @@ SYNONYMS = [
     {"email", "mail", "send", "message", "forward", "inbox", "recipient", "notify", "inform"},
     {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees",
      "coat", "sweater", "jumper", "sunscreen", "layers", "chilly", "freezing", "temp", "sunglasses", "gloves", "scarf", "raincoat",
-     "humid", "humidity", "storm", "stormy"},
+     "humid", "humidity", "storm", "stormy", "wx"},
     {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
      "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved", "multiply", "divide", "add",
      "subtract", "average", "area", "perimeter", "share"},
