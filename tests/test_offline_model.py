@@ -338,6 +338,7 @@ def test_arguments_are_the_values_a_person_meant():
     assert search_phrase("I'm looking for a good dentist in Brooklyn") == "a good dentist in Brooklyn"
     assert search_phrase("lookup: python asyncio tutorial") == "python asyncio tutorial"
     assert S.arguments(event, "Please note down: board meeting, 2026-01-20, 15:00.")["title"] == "board meeting"
+    assert [d.value for d in E.dates("es el 14 de enero at 10:30")] == ["2026-01-14"] and [d.value for d in E.dates("am 5. Februar")] == ["2026-02-05"]
     assert S.arguments(email, "Pls send mail to hans@muller.de, subject Rechnung, text: the invoice is attached")["body"] == \
         "the invoice is attached"
     assert search_phrase("Need info on visa requirements for Brazilians visiting Japan") == "visa requirements for Brazilians visiting Japan"
@@ -381,6 +382,12 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     assert [c[0] for c in got] == ["search_web"] and "vegetarian restaurants" in got[0][1]["query"]
     assert calls(client, u("will it snow in sapporo"), tools=TOOLS) == [("get_weather", {"city": "Sapporo"})]
     assert calls(client, u("wx zurich"), tools=TOOLS) == [("get_weather", {"city": "Zurich"})]
+    # other languages mixed in: "sa Iloilo", "suchen", "Hoi An"
+    assert calls(client, u("Uy, pakicheck naman the weather sa Iloilo, baka umulan mamaya eh."), tools=TOOLS) == \
+        [("get_weather", {"city": "Iloilo"})]
+    got = calls(client, u("Kannst du kurz suchen for an English-speaking Kinderarzt in Freiburg?"), tools=TOOLS + [SEARCH])
+    assert [c[0] for c in got] == ["search_web"] and "Freiburg" in got[0][1]["query"]
+    assert calls(client, u("heading to Hoi An tmrw - whats the weather there"), tools=TOOLS) == [("get_weather", {"city": "Hoi An"})]
     assert calls(client, u("ayuda! what's the weather in sevilla ma\u00f1ana?"), tools=TOOLS) == [("get_weather", {"city": "Sevilla"})]
     assert calls(client, u("im flying into nairobi tonight, is it going to be hot there??"), tools=TOOLS) == [("get_weather", {"city": "Nairobi"})]
     trip = ("Hi! My sister and I are flying to Nairobi on Saturday for a friend's wedding and I honestly have no clue what to pack. "
@@ -443,6 +450,10 @@ def test_structured_reads_places_signatures_and_lower_case(client):
     items = {"type": "array", "items": o(product=s, quantity=i)}
     v = structured(client, o(items=items), "Hi, placing an order for Tobias Lindqvist: 2 x Wool Blanket. Express delivery please.")
     assert v == {"items": [{"product": "Wool Blanket", "quantity": 2}]}
+    order = o(items=items, express_shipping={"type": "boolean"})
+    v = structured(client, order, "Customer: Henrik Lindqvist\nItems: Desk Lamp x2, Monitor Stand x1\nExpress shipping: no")
+    assert v == {"items": [{"product": "Desk Lamp", "quantity": 2}, {"product": "Monitor Stand", "quantity": 1}], "express_shipping": False}
+    assert structured(client, o(passengers=i), "me + my 2 kids flying out of Porto to Reykjavik on Jan 28") == {"passengers": 3}
     v = structured(client, o(address=o(city=s, country=s)), "Name: Aiko Tanaka\nCity: Osaka, Japan")
     assert v == {"address": {"city": "Osaka", "country": "Japan"}}
     review = o(sentiment={"type": "string", "enum": ["positive", "mixed", "negative"]})

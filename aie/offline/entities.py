@@ -19,6 +19,13 @@ MONTHS = {m: i + 1 for i, m in enumerate(
     "january february march april may june july august september october november december".split())}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
+# Month names in Spanish, French, German, Portuguese and Italian: "el 14 de enero", "le 3 mars", "am 5. Februar"
+FOREIGN_MONTHS = {m: i % 12 + 1 for i, m in enumerate(
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre "
+    "janvier f\u00e9vrier mars avril mai juin juillet ao\u00fbt septembre octobre novembre d\u00e9cembre "
+    "januar februar m\u00e4rz april mai juni juli august september oktober november dezember "
+    "janeiro fevereiro mar\u00e7o abril maio junho julho agosto setembro outubro novembro dezembro "
+    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre".split())}
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -36,7 +43,7 @@ CURRENCIES = {
     "british pounds": "GBP", "indian rupees": "INR", "nzd": "NZD", "new zealand dollars": "NZD", "hkd": "HKD",
     "hong kong dollars": "HKD", "sgd": "SGD", "singapore dollars": "SGD", "inr": "INR", "rupees": "INR",
     "krw": "KRW", "won": "KRW", "cny": "CNY", "yuan": "CNY", "rmb": "CNY", "mxn": "MXN", "pesos": "MXN",
-    "sek": "SEK", "kronor": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zloty": "PLN", "brl": "BRL", "reais": "BRL",
+    "sek": "SEK", "kronor": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN", "zloty": "PLN", "z\u0142oty": "PLN", "z\u0142": "PLN", "brl": "BRL", "reais": "BRL",
 }
 # Currencies by the names people use for them: a country's adjective before the plural name, or a name of its own.
 _NAMED = {
@@ -198,11 +205,13 @@ K\u00f6ln Koln M\u00fcnchen Munchen Wien Praha Roma Milano Firenze Venezia Napol
 Warszawa Krak\u00f3w Bruxelles G\u00f6teborg Goteborg K\u00f8benhavn Kobenhavn Z\u00fcrich Malm\u00f6 Bogot\u00e1 Medell\u00edn Montr\u00e9al
 """.split()} | {c.lower(): c for c in ("Chiang Mai", "Addis Ababa", "Dar es Salaam", "San Juan", "Kansas City", "Panama City",
                                       "Kuwait City", "Novi Sad", "San Jose", "San Antonio", "Santa Fe", "St Louis", "Saint Petersburg",
-                                      "Guatemala City", "Santo Domingo", "La Paz", "Port Louis", "Siem Reap", "Phnom Penh",
+                                      "Guatemala City", "Santo Domingo", "La Paz", "Port Louis", "Siem Reap", "Phnom Penh", "Hoi An", "Da Nang",
+                                      "Iloilo", "Cebu City", "Davao", "Manila", "Luang Prabang", "Kota Kinabalu",
                                       "New York", "Los Angeles", "San Francisco", "San Diego", "Las Vegas", "New Orleans",
                                       "Mexico City", "Hong Kong", "Buenos Aires", "Rio de Janeiro", "Sao Paulo", "Tel Aviv",
                                       "Cape Town", "Kuala Lumpur", "Ho Chi Minh City", "Washington DC", "St Petersburg",
                                       "Salt Lake City", "Abu Dhabi", "Quebec City", "Palma de Mallorca")}
+_MULTIWORD_CITY = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted((c for c in CITIES if " " in c), key=len, reverse=True)) + r")\b", re.I)
 _WORDLIKE_CITIES = {"split", "nice", "reading", "bath", "mobile", "phoenix", "cork", "perth", "tours", "victoria", "hamilton", "darwin",
                     "regina", "columbus", "orlando", "charlotte", "richmond", "kingston", "santander", "cali", "alexandria",
                     "florence", "sofia", "lima", "york", "victoria", "nassau", "panama", "split", "graz", "lund", "bonn"}
@@ -232,6 +241,12 @@ def dates(text: str) -> tuple[Span, ...]:
             if how == "mdy" and mo > 12:  # 25/12/2025 is day-first
                 mo, d = d, mo
             iso = _valid(y, mo, d)
+            if iso:
+                out.append(Span(m.start(), m.end(), m.group(0), iso, "date"))
+    fmon = "|".join(sorted((m for m in FOREIGN_MONTHS if m not in MONTHS), key=len, reverse=True))
+    for m in re.finditer(rf"\b(?P<d>\d{{1,2}})\.?\s+(?:de\s+)?(?P<mon>{fmon})\b(?:\s+(?:de\s+)?(?P<y>\d{{4}}))?", text, re.I):
+        if not any(not (m.end() <= s.start or m.start() >= s.end) for s in out):
+            iso = _valid(int(m.group("y") or TODAY.year), FOREIGN_MONTHS[m.group("mon").lower()], int(m.group("d")))
             if iso:
                 out.append(Span(m.start(), m.end(), m.group(0), iso, "date"))
     from datetime import timedelta
@@ -383,6 +398,10 @@ def proper_names(text: str) -> tuple[Span, ...]:
             continue
         kind = "org" if re.search(ORG_SUFFIX + r"$", s) else "name"
         out.append(Span(start, start + len(s), s, s, kind))
+    for m in _MULTIWORD_CITY.finditer(text):  # "Hoi An", "Da Nang": a known city whose second word alone looks common
+        if m.group(0)[0].isupper() and not any(s.start <= m.start() and m.end() <= s.end for s in out):
+            out = [s for s in out if not (s.start < m.end() and m.start() < s.end)]
+            out.append(Span(m.start(), m.end(), m.group(0), CITIES[m.group(0).lower()], "name"))
     for m in re.finditer(r"(?<![\w\u00c0-\u017f])[a-z\u00df-\u00ff]+(?:[ \t]+[a-z\u00df-\u00ff]+){0,3}(?![\w\u00c0-\u017f])", text):  # "weather in montreal"
         for c in _lower_cities(m.group(0)):
             a, b = m.start() + c[0], m.start() + c[1]

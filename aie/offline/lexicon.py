@@ -60,7 +60,8 @@ NEGATIVE = set("hate hated terrible awful bad worst poor broken broke disappoint
                "appalling pathetic disgusting disgusted awful".split())
 # Complaints said without a negative word ("I'm done with this service").
 NEGATIVE_PHRASES = (r"\b(?:i'm|i am|we're|we are) (?:done|finished) with\b|\bfed up\b|\bthe way (?:your|you|the) \w+ treated\b"
-                    r"|\bnever again\b|\bwant my money back\b|\blast time i\b")
+                    r"|\bnever again\b|\bwant my money back\b|\blast time i\b|\bnothing (?:at|in|by) (?:my|the) (?:door|doorstep|mailbox|letterbox)\b"
+                    r"|\bnever (?:arrived|came|showed up)\b|\bstill (?:hasn't|has not|haven't|have not) (?:arrived|come|shown up)\b|\bplease help\b")
 URGENT = {"urgent", "urgently", "asap", "immediately", "emergency", "critical", "now", "blocking", "blocked", "down", "outage", "severe"}
 CALM = {"whenever", "rush", "minor", "low", "eventually", "someday", "later"}
 BOOL_SYNONYMS = {

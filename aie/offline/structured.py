@@ -33,9 +33,14 @@ _UNITS = {"minutes", "mins", "hours", "hrs", "days", "weeks", "months", "years",
 
 
 def corrected(text: str) -> str:
-    """A correction said in passing, applied: 'three lanterns, actually no, make that four' -> 'four lanterns'."""
-    return re.sub(rf"\b{_QTY}(\s+[^,.;!?\n]{{1,40}}?),?\s+(?:(?:actually|sorry|wait|oops|no)[,\s]+)*make (?:that|it)\s+{_QTY}\b",
+    """A correction said in passing, applied: 'three lanterns, actually no, make that four' -> 'four lanterns'.
+
+    A group counted from the writer, "me + my 2 kids", is said as its size: "3 of us (me + my kids)".
+    """
+    text = re.sub(rf"\b{_QTY}(\s+[^,.;!?\n]{{1,40}}?),?\s+(?:(?:actually|sorry|wait|oops|no)[,\s]+)*make (?:that|it)\s+{_QTY}\b",
                   r"\3\2", text, flags=re.I)
+    return re.sub(r"\b(me|myself)\s*(?:\+|and|plus|&)\s*(my|our)?\s*(\d{1,2})\s+(kids|children|friends|colleagues|others|people|guests|sons|daughters)\b",
+                  lambda m: f"{int(m.group(3)) + 1} of us ({m.group(1)} + {m.group(2) or ''} {m.group(4)})".replace("  ", " "), text, flags=re.I)
 
 
 # Labels of form lines ("Organisation: Lakeshore Clinic") that name a field by another word.
@@ -182,6 +187,9 @@ class Extractor:
     def boolean(self, schema: dict, name: str) -> Any:
         """True when the field's cue word (or a synonym) occurs un-negated: 'is_urgent' <- 'urgent', 'asap'."""
         terms = [w for w in name_words(name) if w not in BOOL_FILLER] or name_words(name)
+        for m in re.finditer(r"^[ \t]*([A-Za-z][A-Za-z -]{0,30}?)[ \t]*[:?][ \t]*(yes|no|y|n|true|false|none)\b", self.text, re.I | re.M):
+            if {stem(w) for w in words(m.group(1))} & {stem(t) for t in terms}:  # "Express shipping: no"
+                return m.group(2).lower() in ("yes", "y", "true")
         cues: set[str] = set()
         for t in terms:
             cues.add(t)
@@ -471,7 +479,7 @@ class Extractor:
                     sc += 3  # "Singapore to Sydney", "lisbon \u2192 new york"
                 elif want == "to" and re.search(r"(?:\u2192|->|=>)\s*$", t[:s.start]):
                     sc += 3
-                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "of", "around", "into"}:
+                elif last in {"in", "at", "to", "from", "near", "visit", "visiting", "of", "around", "into", "sa", "en", "em", "nach", "\u00e0"}:
                     sc += 2 if want is None else 0.5
                 elif last == "for":  # "a lunch for Grace at Nando's": more often a person than a place
                     sc += 1 if want is None else 0.5
@@ -695,7 +703,9 @@ class Extractor:
             parts = re.split(r",\s*(?:and|plus)\s+|,|;|\s+and\s+|\s+plus\s+", s)
             segs.extend(p.strip() for p in parts if p.strip())
         segs = [x.replace("\x00", ",") for x in segs]
-        labelled = re.findall(r"^[ \t]*(?:items?|products?|articles?)[ \t]*\d*[ \t]*:[ \t]*(.+?)[ \t]*[,;(]?[ \t]*(?:qty|quantity|x)[ \t]*[:=]?[ \t]*(\d+)\)?[ \t]*$",
+        segs = [re.sub(r"^(?:items?|products?|articles?|order)\s*:\s*", "", x.strip(), flags=re.I) for x in segs]
+        segs = [re.sub(r"^(.*?[A-Za-z].*?)\s+x\s*(\d+)$", r"\2 \1", x) for x in segs]  # "Items: Desk Lamp x2" -> "2 Desk Lamp"
+        labelled = re.findall(r"^[ \t]*(?:items?|products?|articles?)[ \t]*\d*[ \t]*:[ \t]*([^,;\n]+?)[ \t]*[,;(]?[ \t]*(?:qty|quantity|x)[ \t]*[:=]?[ \t]*(\d+)\)?[ \t]*$",
                               self.text, re.I | re.M)
         if labelled:  # "Item: Oak bookshelf, qty 1" on lines of a form
             segs = [f"{qty} {product.strip(' ,;')}" for product, qty in labelled]

@@ -22,6 +22,7 @@ from aie.offline.textutil import content_stems, name_words, sentences, stem, tru
 
 THRESHOLD = 0.28  # below this best score, a request is not a tool request (tuned on dev: chit-chat <= 0.23, tools >= 0.32)
 LEXICAL_WEIGHT = 0.06  # score per content word shared by the request and the tool's name/description
+OWN_MARGIN = 0.15  # a clause's own fillable tool wins over one filled from the rest of the request when scoring within this
 INHERIT_WORDS = 4  # a clause this short with no tool of its own ("... and London") repeats the previous tool
 
 
@@ -47,15 +48,18 @@ _GENERIC = {"get", "set", "tool", "function", "current", "information", "info", 
             "top", "result", "one", "another", "new"}
 # Words that ask for the same kind of action: a request using one matches a tool described with another.
 SYNONYMS = [
-    {"search", "look", "lookup", "find", "google", "browse", "research", "web", "internet", "online"},
+    {"search", "look", "lookup", "find", "google", "browse", "research", "web", "internet", "online",
+     "suchen", "such", "buscar", "busca", "busque", "chercher", "cherche", "cercare", "cerca", "procurar", "procura", "zoeken", "hanapin"},
     {"email", "mail", "send", "message", "forward", "inbox", "recipient", "notify", "inform"},
     {"weather", "forecast", "rain", "temperature", "sunny", "snow", "wind", "jacket", "umbrella", "cold", "hot", "warm", "degrees",
      "coat", "sweater", "jumper", "sunscreen", "layers", "chilly", "freezing", "temp", "sunglasses", "gloves", "scarf", "raincoat",
-     "humid", "humidity", "storm", "stormy", "wx"},
+     "humid", "humidity", "storm", "stormy", "wx",
+     "wetter", "tiempo", "clima", "m\u00e9t\u00e9o", "meteo", "tempo", "panahon", "umulan", "lluvia", "regen", "pluie"},
     {"calculate", "compute", "evaluate", "arithmetic", "math", "calculator", "expression", "times", "plus", "minus", "divided",
      "multiplied", "squared", "percent", "sum", "product", "total", "each", "split", "saved", "multiply", "divide", "add",
      "subtract", "average", "area", "perimeter", "share"},
-    {"calendar", "event", "meeting", "schedule", "appointment", "book", "reminder", "remind", "agenda"},
+    {"calendar", "event", "meeting", "schedule", "appointment", "book", "reminder", "remind", "agenda",
+     "calendario", "kalender", "calendrier", "termin", "cita"},
     {"convert", "conversion", "exchange", "currency", "rate", "worth"},
     {"order", "package", "parcel", "shipping", "shipped", "delivery", "tracking", "track", "status", "arrive", "arrived"},
     {"translate", "translation", "language"},
@@ -160,7 +164,7 @@ def clauses(text: str) -> list[str]:
     text = re.sub(r"\b(\w+)\s+and\s+I\b", "\\1 \u2227 I", text)  # "My sister and I are flying": one subject
     # "89 euro per night and we stay 4 nights, what is the total": one calculation told in two steps
     text = re.sub(r"(\d[^.?!]*?)\s+and\s+(?=(?:we|i|you|they|he|she)\s+\w+\s+[^.?!,]*?\d)", "\\1 \u2227 ", text, flags=re.I)
-    parts = re.split(r"(?:[.;?!]\s+|\s+than\s+(?=(?:in|at|for)\s+[A-Z])|,?\s+\b(?:and then|then|and also|also|after that|plus)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
+    parts = re.split(r"(?:[.;?!]\s+|\s+than\s+(?=(?:in|at|for)\s+[A-Z])|,?\s+\b(?:and then|then|and also|also|after that|plus|et aussi|y tambi\u00e9n|und auch|e tamb\u00e9m|e anche)\b\s+|,?\s+\b(?:and|or)\b\s+)", text.strip())
     out: list[str] = []
     for p in (p.strip(" ,.").replace("\u2295", "plus").replace("\u2024", ".").replace("\u2227", "and") for p in parts if p and len(p.strip(" ,.")) > 1):
         if out and _CONTINUES.match(p):  # "email bob@x.com and tell him ...": one action, not two
@@ -196,9 +200,10 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             said = part  # the clause as written (``part`` may become "weather in London" for "and London")
             if _STATEMENT.match(part) and not _ASKING.search(part) and not part.rstrip().endswith("?") and i < len(parts):
                 continue  # "I'm heading to Prague next Tuesday. Any idea if it'll rain?": the story, not a request
-            j = _best(sims[i], tools, threshold, part)  # a tool this clause can fill by itself comes first
-            if j is None:
-                j = _best(sims[i], tools, threshold, part, request)
+            j = _best(sims[i], tools, threshold, part, request)
+            own = _best(sims[i], tools, threshold, part)  # a tool this clause can fill by itself, unless it fits much worse
+            if own is not None and j is not None and own != j and sims[i, own] >= sims[i, j] - OWN_MARGIN:
+                j = own
             if j is not None:
                 call = Call(tools[j]["name"], _args(tools[j], part, request), float(sims[i, j]))
             elif prev is not None and len(part.split()) <= INHERIT_WORDS and not re.match(r"\w+ing\b|\w+\s+(?:it|that|this|them)\b", part, re.I):
@@ -234,6 +239,9 @@ def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, 
             else:
                 calls.append(call)
             prev, prev_part = call, part
+    if len(calls) >= 2:
+        calls = [c for c in calls if not _restates(c, calls, by_name)] or calls
+        calls = [c for c in calls if not (_empty(c, by_name) and any(o.name == c.name and not _empty(o, by_name) for o in calls))]
     if len(calls) >= 2:
         return [_contextual(c, request) for c in calls]
     if len(calls) <= 1 and re.search(r"\b(?:both|each of (?:them|these|those)|all (?:three|four))\b", request, re.I):
@@ -283,6 +291,25 @@ def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
         return False
     sims = score_tools(asks, tools)
     return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
+
+
+def _empty(call: Call, by_name: dict) -> bool:
+    """A call whose required values are all blank: the clause named the tool's topic but gave it nothing."""
+    need = (by_name[call.name].get("parameters") or {}).get("required") or []
+    return bool(need) and all(call.arguments.get(k) in ("", None, 0, [], {}) for k in need)
+
+
+def _restates(call: Call, calls: list[Call], by_name: dict) -> bool:
+    """A search whose words all belong to another call's topic: "find out where the parcel is" next to an order lookup."""
+    if not _free_only(by_name[call.name]):
+        return False
+    said = {w for v in call.arguments.values() if isinstance(v, str) for w in content_stems(v)} - {"find", "out", "where", "what", "when"}
+    for other in calls:
+        if other is not call and not _free_only(by_name[other.name]):
+            name, desc = _tool_stems(by_name[other.name])
+            if said and said <= _expand(name | desc):
+                return True
+    return False
 
 
 def _each_place(request: str, tools: list[dict], row: np.ndarray, threshold: float) -> list[Call]:
