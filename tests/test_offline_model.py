@@ -337,6 +337,9 @@ def test_arguments_are_the_values_a_person_meant():
     assert arithmetic("I earn 3,150 a month. After rent of 1,080 and bills of 265.40, how much is left?") == "3150 - 1080 - 265.40"
     assert search_phrase("I'm looking for a good dentist in Brooklyn") == "a good dentist in Brooklyn"
     assert search_phrase("lookup: python asyncio tutorial") == "python asyncio tutorial"
+    assert arithmetic("What's a 15% tip on a bill of 86.40?") == "15 / 100 * 86.40"
+    assert arithmetic("If I do 4 night shifts of 12.5 hours each at 38.75 an hour, how much is that?") == "4 * 12.5 * 38.75"
+    assert [p.text for p in E.phones("or call +55 11 98765 4321.")] == ["+55 11 98765 4321"]
     assert S.arguments(event, "Please note down: board meeting, 2026-01-20, 15:00.")["title"] == "board meeting"
     assert [d.value for d in E.dates("es el 14 de enero at 10:30")] == ["2026-01-14"] and [d.value for d in E.dates("am 5. Februar")] == ["2026-02-05"]
     assert S.arguments(email, "Pls send mail to hans@muller.de, subject Rechnung, text: the invoice is attached")["body"] == \
@@ -382,6 +385,8 @@ def test_tool_words_in_the_story_around_a_request_call_nothing(client):
     assert [c[0] for c in got] == ["search_web"] and "vegetarian restaurants" in got[0][1]["query"]
     assert calls(client, u("will it snow in sapporo"), tools=TOOLS) == [("get_weather", {"city": "Sapporo"})]
     assert calls(client, u("wx zurich"), tools=TOOLS) == [("get_weather", {"city": "Zurich"})]
+    cold = "My sister just moved to Minneapolis and won't stop complaining about the cold. How bad is it there right now?"
+    assert calls(client, u(cold), tools=TOOLS) == [("get_weather", {"city": "Minneapolis"})]  # the ask points back to its story
     # other languages mixed in: "sa Iloilo", "suchen", "Hoi An"
     assert calls(client, u("Uy, pakicheck naman the weather sa Iloilo, baka umulan mamaya eh."), tools=TOOLS) == \
         [("get_weather", {"city": "Iloilo"})]
@@ -458,6 +463,8 @@ def test_structured_reads_places_signatures_and_lower_case(client):
     assert v == {"address": {"city": "Osaka", "country": "Japan"}}
     review = o(sentiment={"type": "string", "enum": ["positive", "mixed", "negative"]})
     assert structured(client, review, "3/5. Powerful and easy to clean, but loud and the lid cracked.") == {"sentiment": "mixed"}
+    v = structured(client, o(title=s), "Book club is meeting on January 22, 2026 at 18:30 at Caf\u00e9 Lindqvist.")
+    assert v == {"title": "Book club"}
     v = structured(client, o(customer_name=s), "Could I order two bags of the Ethiopian Yirgacheffe? Needed by March 14. \u2014 Lena Fischer")
     assert v == {"customer_name": "Lena Fischer"}
     v = structured(client, o(address=o(city=s, country=s)), "My name is Tomasz Nowak, living at Ul. D\u0142uga 5, Gda\u0144sk.")

@@ -334,7 +334,7 @@ def urls(text: str) -> tuple[Span, ...]:
 @lru_cache(maxsize=512)
 def phones(text: str) -> tuple[Span, ...]:
     pat = (r"(?<![\w])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?)?\d{2,4}[\s.-]\d{3,4}(?:[\s.-]\d{2,4})?(?![\w])"
-           r"|(?<![\w])\+\d{1,3}(?:[\s.-]\d{1,4}){3,6}(?![\w])")  # "+47 22 41 88 10"
+           r"|(?<![\w])\+\d{1,3}(?:[\s.-]\d{1,5}){2,6}(?![\w])")  # "+47 22 41 88 10", "+55 11 98765 4321"
     return tuple(Span(m.start(), m.end(), m.group(0), m.group(0), "phone") for m in re.finditer(pat, text)
                  if sum(c.isdigit() for c in m.group(0)) >= 7 and not re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", m.group(0)))
 

@@ -153,7 +153,7 @@ def polarity_choice(values: list[str], text: str) -> str | None:
         score += pol
         pos, neg = pos + (pol > 0), neg + (pol < 0)
     mixed = [v for v in values if v.lower().startswith("mixed")]
-    middling = re.search(r"\b3\s*/\s*5\b|\b(?:3|three) stars?\b", text.lower())
+    middling = re.search(r"\b3\s*/\s*5\b|\b(?:3|three) stars?\b|\b(?:3|three) out of (?:5|five)\b", text.lower())
     if mixed and (middling or pos and neg and re.search(r"\b(?:but|although|though|however)\b", text.lower())):
         return mixed[0]  # "3/5. Powerful and easy to clean, but loud": praise and complaint together
     for m in re.finditer(r"\b([0-5](?:\.5)?)\s*/\s*5\b|\b([1-5]|one|two|three|four|five) stars?\b", text.lower()):  # "2/5", "four stars"

@@ -46,7 +46,7 @@ def arithmetic(text: str) -> str | None:
     s = re.sub(r"\bsquare root of\s+([\d.]+)", r"sqrt(\1)", s, flags=re.I)
     s = re.sub(r"[$\u20ac\u00a3](?=\d)", "", s)
     # "an 18% tip on a 64.50 bill", "15 percent of 80"
-    s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+(?:[a-z]+\s+){0,2}?(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
+    s = re.sub(r"([\d.]+)\s*(?:%|percent)\s+(?:[a-z]+\s+){0,2}?(?:of|on)\s+(?:an?\s+|the\s+|my\s+)?(?:[a-z]+\s+of\s+)?([\d.]+)", r"\1 / 100 * \2", s, flags=re.I)
     off = re.search(r"([\d.]*\d)\s*(?:%|percent)\s+off\s+(?:of\s+)?(?:an?\s+|the\s+)?[$\u20ac\u00a3]?([\d.]*\d)", s, re.I)
     if off:  # "12.5% off 80 dollars"
         return f"{off.group(2)} * (1 - {off.group(1)} / 100)"
@@ -87,6 +87,11 @@ def arithmetic(text: str) -> str | None:
         if qty and re.search(rf"\bhow (?:many|much) {re.escape(rate.group(4).lower().rstrip('s'))}", s, re.I):
             per_n = rate.group(3)
             return f"{qty[0].group(1)} / {rate.group(1)}" + (f" * {per_n}" if per_n and float(per_n) != 1 else "")
+    rate = re.search(r"(?:at|@)\s*[$\u20ac\u00a3]?([\d.]*\d)\s*(?:an|per|/|a)\s*(?:hour|hr|h)\b", s, re.I)
+    hours = re.search(r"([\d.]*\d)\s*(?:hours?|hrs?)\b", s, re.I)
+    if rate and hours:  # "4 night shifts of 12.5 hours each at 38.75 an hour"
+        count = re.search(r"(\d+)\s+(?:[a-z]+\s+)?(?:shifts?|days?|sessions?|weeks?|lessons?)\s+(?:of|at|for|,)", s, re.I)
+        return (f"{count.group(1)} * " if count else "") + f"{hours.group(1)} * {rate.group(1)}"
     left = re.search(r"\bhow much (?:is|will be|do i have|would i have|will i have|have i got)?\s*(?:left|remaining|left over)\b|\bwhat(?:'s| is) left\b", s, re.I)
     amounts = [a.rstrip(".") for a in re.findall(r"(?<![\w.])\d[\d.]*", s)]
     if left and len(amounts) >= 2:  # "I earn 3150 a month. After rent of 1080 and bills of 265.40, how much is left?"

@@ -550,7 +550,7 @@ class Extractor:
         m = re.search(r"^(?:please\s+|can you\s+|could you\s+)*(?:remind me (?:to|about)|i need to remember(?: to)?|don't let me forget(?: to)?)\s+(?:my\s+)?(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|in|every)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw:
             return m.group(1).strip()  # "remind me to call mom on Sunday" -> "call mom"
-        m = re.search(r"^(?:(?:hey|hi)\s+\w+,?\s+)?(?:please\s+|can you\s+|could you\s+|let's\s+|let us\s+|we should\s+)*(?:put|add|schedule|create|book|set up|set|arrange|plan|organi[sz]e|pencil in|block out|do|have|hold|grab|throw)\s+"
+        m = re.search(r"^(?:(?:hey|hi)\s+\w+,?\s+)?(?:please\s+|can you\s+|could you\s+|let's\s+|let us\s+|we should\s+)*(?:put|add|schedule|create|book|set up|set|arrange|plan|organi[sz]e|pencil in|block out|do|have|hold|grab|throw)(?!\s+[\w'-]+\s+(?:is|are|was|were|will)\b)\s+"
                       r"(?:an?\s+|the\s+|my\s+)?(?:(?:event|entry|appointment)\s+(?:for\s+|called\s+)?)?"
                       r"(.{3,60}?)(?=\s+(?:on|at|for|next|this|tomorrow|today|tonight|from|between|every|in)\b|[.,;!?]|$)", t.strip(), re.I)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
@@ -563,6 +563,9 @@ class Extractor:
                       r"|(?:(?<=appointment)|(?<=check-up)|(?<=checkup))\s+(?:at|with)\s+(?:the\s+)?(?:vet|dentist|doctor|gp|clinic|hospital|garage|bank|salon|barber|optician|hairdresser|physio))?)\b", t)
         if m and "title" in nw and not E.dates(m.group(1)) and not E.times(m.group(1)):
             return m.group(1).strip()  # "My meeting with Carla got moved" -> "meeting with Carla"; "Board meeting, 9:00, ..."
+        m = re.search(r"^\s*([A-Z][\w'&-]*(?:\s+[\w'&-]+){0,3}?)\s+(?:is|are|will be)\s+(?:meeting|happening|on|taking place|scheduled)\b", t)
+        if m and "title" in nw and not E.dates(m.group(1)):
+            return m.group(1).strip()  # "Book club is meeting on January 22"
         if nw & {"product", "item", "model", "dish", "book", "movie", "plan", "service", "course"}:
             m = re.search(r"\b(?:bought|ordered|purchased|got|received|booked|reviewing|subscribed to|using|my|the|new)\s+(?:an?\s+|the\s+|my\s+|\d+\s+)?([A-Z0-9][\w-]*(?:\s+[A-Z0-9][\w-]*){0,3}|[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})", t)
             if m:

@@ -72,6 +72,7 @@ _PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}
             (re.compile(r"\b(?:what's it|what is it|how's it|how is it)\s+(?:like|looking)\s+outside\b|\boutside\s+(?:right )?now\b", re.I), "weather"),
             (re.compile(r"\b(?:need|want|get|find|any)\s+(?:some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b", re.I), "search"),
             # things people look up rather than ask a model to know: places to eat or stay, fares, reviews, opening hours
+            (re.compile(r"\bwork out\b|\b(?:come|comes|add) (?:to|up)\b", re.I), "calculate"),
             (re.compile(r"\b(?:restaurants?|caf[e\u00e9]s?|bars|hotels?|hostels?|flights?|fares|tickets|reviews?|recipes?|museums?|gyms?|"
                         r"things to do|opening hours|places to (?:eat|stay|visit))\b", re.I), "search")]
 VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
@@ -174,7 +175,7 @@ def clauses(text: str) -> list[str]:
     return out
 
 
-_CONTINUES = re.compile(r"^(?:tell|ask|let|inform|notify|remind)\s+(?:him|her|them)\b|^(?:say|saying|mention)\b", re.I)
+_CONTINUES = re.compile(r"^(?:tell|ask|let|inform|notify|remind)\s+(?:him|her|them)\b|^(?:say|saying|mention|asking|telling|letting|reminding)\b", re.I)
 
 
 def choose(request: str, tools: list[dict], tool_choice, parallel: bool = True, threshold: float = THRESHOLD) -> list[Call]:
@@ -287,8 +288,8 @@ def _only_context(request: str, tools: list[dict], threshold: float) -> bool:
     said = [s.strip() for s in re.split(r"(?<=[.!?])\s+", request.strip()) if s.strip()]
     statements = [s for s in said if _STATEMENT.match(s) and not _ASKING.search(s)]
     asks = [s for s in said if s not in statements]
-    if not statements or not asks or any(len(content_stems(a)) < 3 for a in asks):
-        return False
+    if not statements or not asks or any(len(content_stems(a)) < 3 or re.search(r"\b(?:there|it|that|this)\b", a, re.I) for a in asks):
+        return False  # a short ask, or one that points back ("how bad is it there?"), leans on its context
     sims = score_tools(asks, tools)
     return all(_best(row, tools, threshold, a, request) is None for row, a in zip(sims, asks))
 
