@@ -324,30 +324,60 @@ def test_arguments_are_the_values_a_person_meant():
     email["properties"]["to"]["format"] = "email"
     assert S.arguments(email, "Could you let my landlord know (landlord@rentco.com) that the boiler is broken again?") == \
         {"to": "landlord@rentco.com", "body": "the boiler is broken again"}
-    assert [i.text for i in E.ids("the order number is 100-2345-678")] == ["100-2345-678"]
-    assert [i.text for i in E.ids("where's my order?? it's #88213-KX")] == ["#88213-KX"]
-    assert arithmetic("round trip is 1,240 km, my car does 15 km per litre, how many litres do I need") == "1240 / 15"
-    assert arithmetic("what's 1000 divided by 3 plus 12") == "1000 / 3 + 12"
-    assert search_phrase("search: best budget laptop 2026") == "best budget laptop 2026"
-    assert arithmetic("daycare is 68.50 a day, 5 days a week. what does that come to for 3 weeks?") == "68.50 * 5 * 3"
-    assert [i.text for i in E.ids("order number 2025-884213")] == ["2025-884213"] and [i.text for i in E.ids("status of ord_9f3Tq28 ?")] == ["ord_9f3Tq28"]
-    assert [t.value for t in E.times("sat 17th jan, 7.30pm")] == ["19:30"]
-    assert [i.text for i in E.ids("my order ID is A1B2C3D4, where is it")] == ["A1B2C3D4"]
-    assert [i.text for i in E.ids("order ref AMZ/DE/003318 hasnt moved")] == ["AMZ/DE/003318"]
-    assert arithmetic("I earn 3,150 a month. After rent of 1,080 and bills of 265.40, how much is left?") == "3150 - 1080 - 265.40"
-    assert search_phrase("I'm looking for a good dentist in Brooklyn") == "a good dentist in Brooklyn"
-    assert search_phrase("lookup: python asyncio tutorial") == "python asyncio tutorial"
-    assert arithmetic("What's a 15% tip on a bill of 86.40?") == "15 / 100 * 86.40"
-    assert arithmetic("If I do 4 night shifts of 12.5 hours each at 38.75 an hour, how much is that?") == "4 * 12.5 * 38.75"
-    assert [p.text for p in E.phones("or call +55 11 98765 4321.")] == ["+55 11 98765 4321"]
     assert S.arguments(event, "Please note down: board meeting, 2026-01-20, 15:00.")["title"] == "board meeting"
-    assert [d.value for d in E.dates("es el 14 de enero at 10:30")] == ["2026-01-14"] and [d.value for d in E.dates("am 5. Februar")] == ["2026-02-05"]
     assert S.arguments(email, "Pls send mail to hans@muller.de, subject Rechnung, text: the invoice is attached")["body"] == \
         "the invoice is attached"
-    assert search_phrase("Need info on visa requirements for Brazilians visiting Japan") == "visa requirements for Brazilians visiting Japan"
     assert S.arguments(event, "Schedule physio on 14 Jan 09:45") == {"title": "physio", "date": "2026-01-14"}
-    assert arithmetic("If I drive 412 km and the car burns 6.8 litres per 100 km, how many litres will I need?") == "412 * 6.8 / 100"
     assert S.arguments(event, "Biscuit has an appointment at the vet tomorrow, add it to my calendar")["title"] == "appointment at the vet"
+
+
+# Values as people write them, read by the plain functions the model's tool arguments come from.
+IDS = [("the order number is 100-2345-678", "100-2345-678"), ("where's my order?? it's #88213-KX", "#88213-KX"),
+       ("order number 2025-884213", "2025-884213"), ("status of ord_9f3Tq28 ?", "ord_9f3Tq28"),
+       ("my order ID is A1B2C3D4, where is it", "A1B2C3D4"), ("order ref AMZ/DE/003318 hasnt moved", "AMZ/DE/003318")]
+ARITHMETIC = [
+    ("round trip is 1,240 km, my car does 15 km per litre, how many litres do I need", "1240 / 15"),
+    ("If I drive 412 km and the car burns 6.8 litres per 100 km, how many litres will I need?", "412 * 6.8 / 100"),
+    ("what's 1000 divided by 3 plus 12", "1000 / 3 + 12"),
+    ("daycare is 68.50 a day, 5 days a week. what does that come to for 3 weeks?", "68.50 * 5 * 3"),
+    ("I earn 3,150 a month. After rent of 1,080 and bills of 265.40, how much is left?", "3150 - 1080 - 265.40"),
+    ("What's a 15% tip on a bill of 86.40?", "15 / 100 * 86.40"),
+    ("If I do 4 night shifts of 12.5 hours each at 38.75 an hour, how much is that?", "4 * 12.5 * 38.75"),
+]
+SEARCHES = [("search: best budget laptop 2026", "best budget laptop 2026"), ("lookup: python asyncio tutorial", "python asyncio tutorial"),
+            ("I'm looking for a good dentist in Brooklyn", "a good dentist in Brooklyn"),
+            ("Need info on visa requirements for Brazilians visiting Japan", "visa requirements for Brazilians visiting Japan")]
+
+
+@pytest.mark.parametrize("text,expected", IDS)
+def test_order_ids_in_the_formats_people_paste(text, expected):
+    from aie.offline import entities as E
+
+    assert [i.text for i in E.ids(text)] == [expected]
+
+
+@pytest.mark.parametrize("text,expected", ARITHMETIC)
+def test_word_problems_become_the_expression_meant(text, expected):
+    from aie.offline.phrases import arithmetic
+
+    assert arithmetic(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", SEARCHES)
+def test_search_queries_drop_the_asking(text, expected):
+    from aie.offline.phrases import search_phrase
+
+    assert search_phrase(text) == expected
+
+
+def test_dates_times_and_phones_as_written():
+    """Times with a dot, month names in other languages, phone groups of five digits."""
+    from aie.offline import entities as E
+
+    assert [t.value for t in E.times("sat 17th jan, 7.30pm")] == ["19:30"]
+    assert [d.value for d in E.dates("es el 14 de enero at 10:30")] == ["2026-01-14"]
+    assert [d.value for d in E.dates("am 5. Februar")] == ["2026-02-05"]
+    assert [p.text for p in E.phones("or call +55 11 98765 4321.")] == ["+55 11 98765 4321"]
 
 
 def test_tool_words_in_the_story_around_a_request_call_nothing(client):

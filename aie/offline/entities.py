@@ -214,7 +214,7 @@ Warszawa Krak\u00f3w Bruxelles G\u00f6teborg Goteborg K\u00f8benhavn Kobenhavn Z
 _MULTIWORD_CITY = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted((c for c in CITIES if " " in c), key=len, reverse=True)) + r")\b", re.I)
 _WORDLIKE_CITIES = {"split", "nice", "reading", "bath", "mobile", "phoenix", "cork", "perth", "tours", "victoria", "hamilton", "darwin",
                     "regina", "columbus", "orlando", "charlotte", "richmond", "kingston", "santander", "cali", "alexandria",
-                    "florence", "sofia", "lima", "york", "victoria", "nassau", "panama", "split", "graz", "lund", "bonn"}
+                    "florence", "sofia", "lima", "york", "nassau", "panama", "graz", "lund", "bonn"}
 
 
 @lru_cache(maxsize=512)

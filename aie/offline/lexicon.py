@@ -57,7 +57,7 @@ NEGATIVE = set("hate hated terrible awful bad worst poor broken broke disappoint
                "horrible annoying refund waste unhappy frustrated frustrating faulty defective late never problem issue "
                "cheap flimsy fails failed failing stopped crash crashes crashed wrong missing damaged dirty noisy "
                "unacceptable ridiculous overpriced cracked stiff elsewhere scratched leaked leaking furious livid outraged "
-               "appalling pathetic disgusting disgusted awful".split())
+               "appalling pathetic disgusting disgusted".split())
 # Complaints said without a negative word ("I'm done with this service").
 NEGATIVE_PHRASES = (r"\b(?:i'm|i am|we're|we are) (?:done|finished) with\b|\bfed up\b|\bthe way (?:your|you|the) \w+ treated\b"
                     r"|\bnever again\b|\bwant my money back\b|\blast time i\b|\bnothing (?:at|in|by) (?:my|the) (?:door|doorstep|mailbox|letterbox)\b"

@@ -75,18 +75,13 @@ def arithmetic(text: str) -> str | None:
     # "6.8 litres per 100 km ... 412 km": a rate per N units applied to a distance, weight or count in those units
     rate = re.search(r"([\d.]*\d)\s*([a-z]+)\s+(?:per|every|for each|each)\s+(?:([\d.]*\d)\s*)?([a-z]+)\b", s, re.I)
     if rate and rate.group(4).lower() not in ("hour", "day", "week", "month", "year", "person", "head", "item", "piece", "unit"):
-        unit = rate.group(4).lower().rstrip("s")
-        qty = [m for m in re.finditer(r"([\d.]*\d)\s*([a-z]+)\b", s, re.I)
-               if m.group(2).lower().rstrip("s") == unit and not (rate.start() <= m.start() < rate.end())]
+        per_n = rate.group(3) if rate.group(3) and float(rate.group(3)) != 1 else None
+        qty = _quantity_in(s, rate.group(4), rate)
         if qty:
-            per_n = rate.group(3)
-            return f"{qty[0].group(1)} * {rate.group(1)}" + (f" / {per_n}" if per_n and float(per_n) != 1 else "")
-        unit = rate.group(2).lower().rstrip("s")  # "1240 km ... 15 km per litre": how many litres
-        qty = [m for m in re.finditer(r"([\d.]*\d)\s*([a-z]+)\b", s, re.I)
-               if m.group(2).lower().rstrip("s") == unit and not (rate.start() <= m.start() < rate.end())]
+            return f"{qty} * {rate.group(1)}" + (f" / {per_n}" if per_n else "")
+        qty = _quantity_in(s, rate.group(2), rate)  # "1240 km ... 15 km per litre": how many litres
         if qty and re.search(rf"\bhow (?:many|much) {re.escape(rate.group(4).lower().rstrip('s'))}", s, re.I):
-            per_n = rate.group(3)
-            return f"{qty[0].group(1)} / {rate.group(1)}" + (f" * {per_n}" if per_n and float(per_n) != 1 else "")
+            return f"{qty} / {rate.group(1)}" + (f" * {per_n}" if per_n else "")
     rate = re.search(r"(?:at|@)\s*[$\u20ac\u00a3]?([\d.]*\d)\s*(?:an|per|/|a)\s*(?:hour|hr|h)\b", s, re.I)
     hours = re.search(r"([\d.]*\d)\s*(?:hours?|hrs?)\b", s, re.I)
     if rate and hours:  # "4 night shifts of 12.5 hours each at 38.75 an hour"
@@ -122,6 +117,15 @@ _SHARE_COUNT = re.compile(rf"\b{_COUNT}\s+(?:ways|of us|people|persons|friends|g
                           rf"|\b(?:between|among|amongst|into|by|in)\s+(?:the\s+|us\s+)?{_COUNT}\b(?!\s*(?:%|percent|[a-z]+\s+(?:each|apiece)))", re.I)
 _SHARE_CUE = re.compile(r"\b(?:split|splitting|share|sharing|shared|divide|divided|dividing)\b|\bmy (?:share|part|cut)\b|\bper person\b"
                         r"|\beach (?:pay|owe|of us)\b", re.I)
+
+
+def _quantity_in(s: str, unit: str, rate: re.Match) -> str | None:
+    """The first amount in the text given in this unit ('412 km'), outside the rate itself."""
+    unit = unit.lower().rstrip("s")
+    for m in re.finditer(r"([\d.]*\d)\s*([a-z]+)\b", s, re.I):
+        if m.group(2).lower().rstrip("s") == unit and not rate.start() <= m.start() < rate.end():
+            return m.group(1)
+    return None
 
 
 def _share(s: str) -> str | None:
@@ -182,10 +186,10 @@ def gist(text: str) -> str:
 
 
 def noun_after_number(seg: str) -> str | None:
-    m = None
-    if re.search(r"\d+\s*x\s+[A-Za-z]", seg):  # "placing an order for Tobias: 2 x Wool Blanket": the count is the digit
-        seg = seg[re.search(r"\d+\s*x\s+[A-Za-z]", seg).start():]
-    m = m or re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|\s*\n|[,.;!?:()]|$)",
+    times = re.search(r"\d+\s*x\s+[A-Za-z]", seg)
+    if times:  # "placing an order for Tobias: 2 x Wool Blanket": the count is the digit, not "an"
+        seg = seg[times.start():]
+    m = re.search(r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|a dozen|a couple of|a pair of|an?)\b)\s*(?:x\s+)?([A-Za-z][\w'-]*(?:\s+[A-Za-z][\w'-]*){0,3}?)(?=\s+(?:(?:for|at|to|in|on|with|from|by|each|please|per)\b|[$@\u20ac\u00a3])|\s*\n|[,.;!?:()]|$)",
                   seg, re.I)
     if not m:
         return None

@@ -17,10 +17,9 @@ import numpy as np
 
 from aie import minilm
 from aie.offline import entities as E
-from aie.offline import lexicon
 from aie.offline import schemas as S
-from aie.offline.lexicon import (BOOL_FILLER, BOOL_SYNONYMS, COUNTRIES, LANGUAGES, NUMBER_CUES, field_kind, field_words, polarity_choice,
-                                 urgency_choice)
+from aie.offline.lexicon import (BOOL_FILLER, BOOL_SYNONYMS, COUNTRIES, LANGUAGES, NEGATIVE, NUMBER_CUES, POSITIVE, field_kind, field_words,
+                                 polarity_choice, urgency_choice)
 from aie.offline.phrases import arithmetic, gist, noun_after_number, search_phrase
 from aie.offline.textutil import STOPWORDS, content_stems, name_words, negated_before, sentences, stem, words
 
@@ -416,7 +415,7 @@ class Extractor:
         if kind == "person":  # "hey! it's maria gonzalez, I do marketing at ...": a name typed in lower case
             for m in re.finditer(r"\b(?:it's|it is|this is|my name is|name is|name:|call me)\s+([a-z]{2,}(?:\s+[a-z]{2,})?)(?=\s*(?:[,.!;\n]|$|\s+(?:from|here|at)\b))", t, re.I):
                 ws = m.group(1).split()
-                if not any(w.lower() in STOPWORDS or w.lower() in lexicon.POSITIVE or w.lower() in lexicon.NEGATIVE for w in ws) \
+                if not any(w.lower() in STOPWORDS or w.lower() in POSITIVE or w.lower() in NEGATIVE for w in ws) \
                         and not any(x.start < m.end(1) and m.start(1) < x.end for x in spans) and m.group(1).islower():
                     name = " ".join(w.capitalize() for w in ws)
                     spans.append(E.Span(m.start(1), m.end(1), name, name, "name"))
@@ -450,9 +449,9 @@ class Extractor:
                     sc += 2  # a signature: "... Standard shipping is fine. \u2014 Lena Fischer"
                 if re.match(r"\s*[(<][^)>\s]*@", t[s.end:]):
                     sc += 2.5  # "Chiara Russo (chiara.russo@fincantieri.it)": a person with her address
-            elif kind == "org" and re.match(r"\s*[(<][^)>\s]*@", t[s.end:]):
-                sc -= 2
             elif kind == "org":
+                if re.match(r"\s*[(<][^)>\s]*@", t[s.end:]):
+                    sc -= 2  # a name with an address in brackets is a person
                 sc += 3 if s.kind == "org" else 0
                 if re.match(r"(Head|Director|Manager|VP|Vice|Chief|Senior|Lead|Principal|Engineer|Officer)\b", s.text) or re.search(
                         r"\b(?:Lead|Manager|Director|Officer|Engineer|Specialist|Coordinator|Analyst|Consultant|Designer|Developer|"

@@ -71,8 +71,8 @@ _SYN = [{stem(w) for w in g} for g in SYNONYMS]
 _PHRASES = [(re.compile(r"\blet\s+(?:\w+\s+){0,3}know\b|\bdrop\s+(?:\w+\s+){0,2}(?:a line|a note)\b|\bgive\s+\w+\s+a heads[- ]up\b", re.I), "notify"),
             (re.compile(r"\b(?:what's it|what is it|how's it|how is it)\s+(?:like|looking)\s+outside\b|\boutside\s+(?:right )?now\b", re.I), "weather"),
             (re.compile(r"\b(?:need|want|get|find|any)\s+(?:some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b", re.I), "search"),
-            # things people look up rather than ask a model to know: places to eat or stay, fares, reviews, opening hours
             (re.compile(r"\bwork out\b|\b(?:come|comes|add) (?:to|up)\b", re.I), "calculate"),
+            # things people look up rather than ask a model to know: places to eat or stay, fares, reviews, opening hours
             (re.compile(r"\b(?:restaurants?|caf[e\u00e9]s?|bars|hotels?|hostels?|flights?|fares|tickets|reviews?|recipes?|museums?|gyms?|"
                         r"things to do|opening hours|places to (?:eat|stay|visit))\b", re.I), "search")]
 VERB_WEIGHT = 0.15  # bonus when the request's opening verb names the tool's action ("look up ...", "convert ...")
