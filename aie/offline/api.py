@@ -48,7 +48,8 @@ def _ok(obj: dict) -> Response:
 
 
 def chat_models(backend_name: str = "offline") -> list[str]:
-    return sorted({config.MODELS[backend_name]["chat"], config.MODELS[backend_name]["small"]})
+    roles = config.models_for(backend_name)
+    return sorted({roles["chat"], roles["small"]})
 
 
 def embedding_models() -> list[str]:
@@ -206,7 +207,10 @@ def chat_completions(req: dict, generator=None, backend_name: str = "offline") -
     choices, completion_tokens = [], 0
     for i in range(req.get("n", 1)):
         reply = generator(req, _rng(req, i))
-        content, truncated = _apply_limits(reply.get("content"), req)
+        if reply.get("limited"):  # a real model already stopped at `stop` and `max_tokens`
+            content, truncated = reply.get("content"), reply.get("finish_reason") == "length"
+        else:
+            content, truncated = _apply_limits(reply.get("content"), req)
         tool_calls = reply.get("tool_calls") or None
         if tool_calls:
             tool_calls = [
@@ -219,8 +223,11 @@ def chat_completions(req: dict, generator=None, backend_name: str = "offline") -
         if tool_calls:
             message["tool_calls"] = tool_calls
         choices.append({"index": i, "message": message, "logprobs": reply.get("logprobs"), "finish_reason": finish})
-        completion_tokens += tokens.count(content or "") + sum(tokens.count(tc["function"]["name"] + tc["function"]["arguments"]) for tc in tool_calls or [])
-    prompt_tokens = tokens.count_messages(req["messages"])
+        if "completion_tokens" in reply:  # a real model counts its own tokens
+            completion_tokens += reply["completion_tokens"]
+        else:
+            completion_tokens += tokens.count(content or "") + sum(tokens.count(tc["function"]["name"] + tc["function"]["arguments"]) for tc in tool_calls or [])
+    prompt_tokens = reply.get("prompt_tokens") or tokens.count_messages(req["messages"])
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
     result = {"id": rid, "object": "chat.completion", "created": CREATED, "model": req["model"], "choices": choices,
               "usage": usage, "system_fingerprint": FINGERPRINT, "service_tier": "default"}
@@ -246,9 +253,9 @@ def _pieces(text: str) -> list[str]:
     return out
 
 
-def _sse(result: dict, include_usage: bool) -> Iterator[bytes]:
-    base = {"id": result["id"], "object": "chat.completion.chunk", "created": CREATED, "model": result["model"],
-            "system_fingerprint": FINGERPRINT}
+def _sse(result: dict, include_usage: bool, created: int | None = None) -> Iterator[bytes]:
+    base = {"id": result["id"], "object": "chat.completion.chunk", "created": created or CREATED, "model": result["model"],
+            "system_fingerprint": result.get("system_fingerprint") or FINGERPRINT}
 
     def event(choices, usage=None):
         chunk = dict(base, choices=choices)
