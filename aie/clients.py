@@ -205,9 +205,12 @@ def offline_client() -> openai.OpenAI:
                          http_client=httpx.Client(transport=OfflineTransport()))
 
 
-def make_client(timeout: float = 60.0, max_retries: int | None = None, quiet: bool = False) -> openai.OpenAI:
-    """An ``openai.OpenAI`` client for the active backend (see :mod:`aie.config`)."""
+def make_client(timeout: float | None = None, max_retries: int | None = None, quiet: bool = False) -> openai.OpenAI:
+    """An ``openai.OpenAI`` client for the active backend (see :mod:`aie.config`).
+
+    ``timeout`` defaults to AIE_TIMEOUT seconds, else 60 (a model on a CPU may need more)."""
     global _notice_shown
+    timeout = timeout if timeout is not None else config.timeout()
     name = config.backend()
     if name == "offline" or name == "local-llm":
         from aie.offline.transport import OfflineTransport

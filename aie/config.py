@@ -88,3 +88,15 @@ def model(role: str = "chat") -> str:
 def context_window(model_id: str) -> int | None:
     """Context window in tokens for a model the course names, else None."""
     return CONTEXT_WINDOWS.get(model_id)
+
+
+def timeout() -> float:
+    """Seconds a request may take (AIE_TIMEOUT, default 60)."""
+    raw = os.environ.get("AIE_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else 60.0
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigError(f"AIE_TIMEOUT={raw!r} is not a positive number of seconds. Set it to e.g. 120, or unset it (default 60).")
+    return value

@@ -327,9 +327,6 @@ def complete(request: dict, rng) -> dict:
     from aie.offline.api import APIError
 
     llm = _load()
-    if request.get("logprobs"):
-        raise APIError(400, "logprobs are not available from the local backend: llama.cpp keeps them only when it stores "
-                       "logits for every position, which would need about 10 GB at this context size.", param="logprobs")
     tools, forced = wants_tools(request)
     names = [t["function"]["name"] for t in tools]
     prompt, prefill, forced = render(request)
@@ -358,16 +355,25 @@ def complete(request: dict, rng) -> dict:
                        f"({len(prompt_ids)} in the messages, {limit or 0} in the completion). Please reduce the length of the "
                        "messages or completion.", param="messages", code="context_length_exceeded")
     seed = request.get("seed")
-    with _lock:
-        out = llm.create_completion(
+    seed = int(seed) if isinstance(seed, int) else rng.randrange(2**31)
+    if request.get("logprobs"):
+        if grammar is not None:
+            raise APIError(400, "The local backend cannot return logprobs together with a JSON schema or a forced tool call.",
+                           param="logprobs")
+        with _lock:
+            out = _decode_with_logprobs(llm, prompt_ids, limit or min(room, 2048), temperature, stop, seed,
+                                        int(request.get("top_logprobs") or 0))
+    else:
+        with _lock:
+            out = llm.create_completion(
             prompt_ids,
-            max_tokens=limit or min(room, 2048),
-            temperature=temperature,
-            top_p=request.get("top_p") if request.get("top_p") is not None else 1.0,
-            stop=stop + ["<|im_end|>", "<|endoftext|>"],
-            seed=int(seed) if isinstance(seed, int) else rng.randrange(2**31),
-            grammar=grammar,
-        )
+                max_tokens=limit or min(room, 2048),
+                temperature=temperature,
+                top_p=request.get("top_p") if request.get("top_p") is not None else 1.0,
+                stop=stop + ["<|im_end|>", "<|endoftext|>"],
+                seed=seed,
+                grammar=grammar,
+            )
     choice = out["choices"][0]
     text = prefill + choice["text"]
     if forced and "</tool_call>" not in text:
@@ -376,7 +382,56 @@ def complete(request: dict, rng) -> dict:
         content, calls = parse_tool_calls(text, names)
     else:
         content, calls = text, []
-    return {"content": content, "tool_calls": calls or None,
+    return {"content": content, "tool_calls": calls or None, "logprobs": out.get("logprobs"),
             "finish_reason": "length" if choice.get("finish_reason") == "length" else "stop",
             "prompt_tokens": out["usage"]["prompt_tokens"], "completion_tokens": out["usage"]["completion_tokens"],
             "limited": True}
+
+
+def _decode_with_logprobs(llm, prompt_ids: list[int], max_tokens: int, temperature: float, stop: list[str], seed: int,
+                          top_k: int) -> dict:
+    """Decode token by token, reading each step's logits, to report OpenAI-style logprobs.
+
+    llama-cpp-python gives logprobs only when it keeps logits for every position (about 10 GB at this
+    context); the last position's logits are enough, so this loop asks llama.cpp for those."""
+    import numpy as np
+
+    llm.reset()  # this loop manages the state itself
+    llm.eval(prompt_ids)
+    n_vocab = llm.n_vocab()
+    ends = {llm.token_eos(), *llm.tokenize(b"<|im_end|>", add_bos=False, special=True)}
+    rng = np.random.default_rng(seed)
+    text, items, finish = b"", [], "length"
+
+    def entry(tok: int, lp: float) -> dict:
+        piece = llm.detokenize([tok])
+        return {"token": piece.decode("utf-8", errors="replace"), "logprob": round(float(lp), 6), "bytes": list(piece)}
+
+    for _ in range(max_tokens):
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,)).astype(np.float64)
+        logp = logits - logits.max()
+        logp -= np.log(np.exp(logp).sum())
+        if temperature > 0:
+            p = np.exp((logits - logits.max()) / temperature)
+            tok = int(rng.choice(n_vocab, p=p / p.sum()))
+        else:
+            tok = int(np.argmax(logp))
+        if tok in ends:
+            finish = "stop"
+            break
+        item = entry(tok, logp[tok])
+        item["top_logprobs"] = [entry(int(t), logp[t]) for t in np.argsort(-logp)[:top_k]]
+        items.append(item)
+        text += llm.detokenize([tok])
+        decoded = text.decode("utf-8", errors="ignore")
+        if any(s and s in decoded for s in stop):
+            finish = "stop"
+            break
+        llm.eval([tok])
+    decoded = text.decode("utf-8", errors="replace")
+    for s in stop:
+        if s and s in decoded:
+            decoded = decoded[: decoded.index(s)]
+    llm.reset()
+    return {"choices": [{"text": decoded, "finish_reason": finish}], "logprobs": {"content": items, "refusal": None},
+            "usage": {"prompt_tokens": len(prompt_ids), "completion_tokens": len(items)}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ def find_notebooks(paths: list[str] | None = None) -> list[Path]:
 
 
 PROVIDER_VARS = ("AIE_BACKEND", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AIE_BUDGET_USD", "AIE_RECORD", "AIE_CASSETTE",
-                 "AIE_CASSETTE_FILE", "AIE_CHAT_MODEL", "AIE_SMALL_MODEL", "AIE_EMBEDDING_MODEL")
+                 "AIE_CASSETTE_FILE", "AIE_CHAT_MODEL", "AIE_SMALL_MODEL", "AIE_EMBEDDING_MODEL", "AIE_TIMEOUT")
 
 
 def execute(path: Path, timeout: int | None = 600, env: dict[str, str] | None = None, save: bool = True) -> float:
@@ -78,99 +79,98 @@ def cassette_path(notebook: Path) -> Path:
     return notebook.with_name(notebook.stem + ".cassette.jsonl")
 
 
-def live_env() -> dict[str, str]:
-    """The provider variables a recording uses: the configured provider, else the local LLM in process."""
-    from aie import config
-
-    env = {k: os.environ[k] for k in PROVIDER_VARS if os.environ.get(k) and k not in {"AIE_RECORD", "AIE_CASSETTE", "AIE_CASSETTE_FILE"}}
-    name = config.backend()
-    if name == "offline":
-        env["AIE_BACKEND"] = "local-llm"
-    elif name == "local-llm":
-        env["AIE_BACKEND"] = "local-llm"
-    for k in ("AIE_LOCAL_MODEL", "AIE_LOCAL_MODEL_PATH", "AIE_LOCAL_THREADS", "AIE_CACHE_DIR"):
-        if os.environ.get(k):
-            env[k] = os.environ[k]
-    return env
-
-
 def record(paths: list[str] | None = None, log=print) -> list[tuple[Path, int, float]]:
     """Re-record each notebook's cassette from a real model: (notebook, recordings, seconds) per notebook.
 
-    The new cassette is written beside the old one and replaces it only when the notebook ran to the
-    end, so a failed recording loses nothing. A notebook that makes no chat call gets no cassette."""
-    from aie import cassette as cas
+    With OPENAI_API_KEY or OPENAI_BASE_URL set, that provider answers; otherwise the local LLM, served
+    over HTTP by ``python -m aie serve`` exactly as :func:`test_real` runs it. The new cassette is
+    written beside the old one and replaces it only when the notebook ran to the end, so a failed
+    recording loses nothing. A notebook that makes no chat call gets no cassette."""
+    from aie import cassette as cas, config
 
-    env = live_env()
-    if env.get("AIE_BACKEND") == "local-llm":
-        from aie import localllm
-
-        localllm.generator()  # fail now, with the install hint, rather than in the first notebook
     done = []
-    for nb in find_notebooks(paths):
-        target = cassette_path(nb)
-        fresh = target.with_name(target.name + ".new")
-        fresh.unlink(missing_ok=True)
-        took = execute(nb, timeout=None, env=dict(env, AIE_RECORD="1", AIE_CASSETTE_FILE=str(fresh.resolve())), save=False)
-        n = len(cas.load([fresh])) if fresh.exists() else 0
-        if n:
-            os.replace(fresh, target)
-        else:
+
+    def run(env: dict[str, str]) -> None:
+        for nb in find_notebooks(paths):
+            target = cassette_path(nb)
+            fresh = target.with_name(target.name + ".new")
             fresh.unlink(missing_ok=True)
-            target.unlink(missing_ok=True)
-        log(f"recorded {nb}: {n} responses in {took:.0f} s", flush=True)
-        done.append((nb, n, took))
+            took = execute(nb, timeout=None, env=dict(env, AIE_RECORD="1", AIE_CASSETTE_FILE=str(fresh.resolve())), save=False)
+            n = len(cas.load([fresh])) if fresh.exists() else 0
+            if n:
+                os.replace(fresh, target)
+            else:
+                fresh.unlink(missing_ok=True)
+                target.unlink(missing_ok=True)
+            log(f"recorded {nb}: {n} responses in {took:.0f} s", flush=True)
+            done.append((nb, n, took))
+
+    if config.backend() in {"openai", "compatible"}:
+        run({k: os.environ[k] for k in PROVIDER_VARS if os.environ.get(k) and not k.startswith("AIE_CASSETTE") and k != "AIE_RECORD"})
+    else:
+        with local_server() as env:
+            run(env)
     return done
 
 
-def test_real(paths: list[str] | None = None, port: int = 0, log=print) -> list[tuple[Path, str]]:
+def test_real(paths: list[str] | None = None, log=print) -> list[tuple[Path, str]]:
     """Execute each notebook live against the local LLM served over HTTP (``python -m aie serve``).
 
     Cassettes are off and outputs are neither compared nor saved: this checks that the course's code
     runs against a real OpenAI-compatible server. Returns (notebook, error) for each failure."""
+    failures = []
+    with local_server() as env:
+        for nb in find_notebooks(paths):
+            try:
+                took = execute(nb, timeout=None, env=env, save=False)
+                log(f"ok     {nb} ({took:.0f} s)", flush=True)
+            except Exception as e:  # a cell raised: report it and go on with the next notebook
+                lines = str(e).strip().splitlines()
+                msg = f"{type(e).__name__}: {' | '.join(lines[-3:])[:400]}"
+                log(f"FAILED {nb}: {msg}", flush=True)
+                failures.append((nb, msg))
+    return failures
+
+
+@contextlib.contextmanager
+def local_server(port: int = 0):
+    """Serve the local LLM on 127.0.0.1 in a subprocess; yield the variables that point a notebook at it."""
     import socket
     import subprocess
     import sys
 
     from aie import localllm
 
+    localllm.generator()  # fail here, with the install hint, rather than inside the first notebook
     if not port:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
     server_env = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARS}
     server_env["AIE_BACKEND"] = "local-llm"
+    import tempfile
+
+    log_file = tempfile.NamedTemporaryFile("w+", prefix="aie-serve-", suffix=".log", delete=False)
     server = subprocess.Popen([sys.executable, "-m", "aie", "serve", "--port", str(port)], env=server_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=log_file, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/v1"
-    failures = []
     try:
-        _wait_for(base, server)
+        _wait_for(base, server, log_file.name)
         model_id = localllm.selected().id
-        env = {"OPENAI_BASE_URL": base, "OPENAI_API_KEY": "not-needed", "AIE_CHAT_MODEL": model_id,
-               "AIE_SMALL_MODEL": model_id, "AIE_EMBEDDING_MODEL": "aie-offline-minilm"}
-        for nb in find_notebooks(paths):
-            try:
-                took = execute(nb, timeout=None, env=env, save=False)
-                log(f"ok     {nb} ({took:.0f} s)", flush=True)
-            except Exception as e:  # a cell raised: report it and go on with the next notebook
-                first = str(e).strip().splitlines()
-                msg = f"{type(e).__name__}: {' | '.join(first[-3:])[:400]}"
-                log(f"FAILED {nb}: {msg}", flush=True)
-                failures.append((nb, msg))
+        yield {"OPENAI_BASE_URL": base, "OPENAI_API_KEY": "not-needed", "AIE_CHAT_MODEL": model_id,
+               "AIE_SMALL_MODEL": model_id, "AIE_EMBEDDING_MODEL": "aie-offline-minilm", "AIE_TIMEOUT": "900"}
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return failures
 
 
-def _wait_for(base: str, server, seconds: float = 180) -> None:
+def _wait_for(base: str, server, log_path: str, seconds: float = 180) -> None:
     import httpx2 as httpx
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"`python -m aie serve` exited early: {server.stdout.read()[-2000:]}")
+            raise RuntimeError(f"`python -m aie serve` exited early: {Path(log_path).read_text()[-2000:]}")
         try:
             if httpx.get(base + "/models", timeout=2).status_code == 200:
                 return

@@ -144,8 +144,9 @@ def test_ollama_env():
 # ------------------------------------------------------------------ step 1: failures
 
 def test_should_retry():
-    ok(m.check_should_retry(lambda e: isinstance(e, (openai.RateLimitError, openai.InternalServerError,
-                                                     openai.APIConnectionError))))
+    transient = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
+    ok(m.check_should_retry(lambda e: isinstance(e, transient) and getattr(e, "code", None) != "insufficient_quota"))
+    hints(m.check_should_retry(lambda e: isinstance(e, transient)), "insufficient_quota")
     hints(m.check_should_retry(lambda e: isinstance(e, openai.APIError)), "400")
     hints(m.check_should_retry(lambda e: isinstance(e, openai.RateLimitError)), "500")
     hints(m.check_should_retry(lambda e: True), "400")

@@ -219,3 +219,15 @@ def test_real_model_reports_a_context_overflow_like_openai(qwen):
     with pytest.raises(openai.BadRequestError, match="maximum context length is 16384") as err:
         qwen.chat.completions.create(model=aie.model("chat"), messages=[{"role": "user", "content": "word " * 17000}], max_tokens=5)
     assert err.value.code == "context_length_exceeded"
+
+
+@real
+def test_real_model_reports_logprobs_of_each_token(qwen):
+    import math
+
+    r = qwen.chat.completions.create(model=aie.model("chat"), temperature=0, max_tokens=3, logprobs=True, top_logprobs=3,
+                                     messages=[{"role": "user", "content": "Is the sky blue on a clear day? Answer yes or no."}])
+    first = r.choices[0].logprobs.content[0]
+    assert first.token.lower().startswith("yes") and len(first.top_logprobs) == 3
+    assert first.top_logprobs[0].token == first.token
+    assert 0.5 < sum(math.exp(t.logprob) for t in first.top_logprobs) <= 1.0001

@@ -258,11 +258,13 @@ def _exc(kind: str):
 
     req = httpx.Request("POST", "https://api.example.invalid/v1/chat/completions")
 
-    def status(cls, code):
-        return cls("exercise", response=httpx.Response(code, request=req), body=None)
+    def status(cls, code, error_code=None):
+        body = {"message": "exercise", "type": error_code, "param": None, "code": error_code} if error_code else None
+        return cls("exercise", response=httpx.Response(code, request=req), body=body)
 
     return {
-        "rate_limit": status(openai.RateLimitError, 429),
+        "rate_limit": status(openai.RateLimitError, 429, "rate_limit_exceeded"),
+        "quota": status(openai.RateLimitError, 429, "insufficient_quota"),
         "server": status(openai.InternalServerError, 500),
         "timeout": openai.APITimeoutError(request=req),
         "connection": openai.APIConnectionError(request=req),
@@ -273,10 +275,11 @@ def _exc(kind: str):
     }[kind]
 
 
-RETRYABLE = {"rate_limit": True, "server": True, "timeout": True, "connection": True,
+RETRYABLE = {"rate_limit": True, "quota": False, "server": True, "timeout": True, "connection": True,
              "bad_request": False, "not_found": False, "auth": False, "value": False}
 WHY = {
     "rate_limit": "a 429 rate limit clears if you wait: retry it, with backoff.",
+    "quota": "a 429 whose code is 'insufficient_quota' means the account is out of credit: waiting never clears it, so fail at once (check `exc.code`).",
     "server": "a 500 is the provider's problem and often passes: retry it.",
     "timeout": "a timeout may be a slow moment: retry it (the request may have run; see idempotency).",
     "connection": "a dropped connection is transient: retry it.",
@@ -298,7 +301,7 @@ def check_should_retry(fn) -> Feedback:
             return hint(f"return True or False; for a {kind.replace('_', ' ')} error it returned {got!r}.")
         if got != expected:
             return hint(("it said retry, but " if got else "it said do not retry, but ") + WHY[kind])
-    return passed("retry what is transient (429, 5xx, timeouts, dropped connections); fail fast on everything else.")
+    return passed("retry what is transient (429 rate limits, 5xx, timeouts, dropped connections); fail fast on everything else, including an exhausted quota.")
 
 
 @exercise("models-errors-backoff")

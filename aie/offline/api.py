@@ -17,7 +17,7 @@ from typing import Iterator
 from aie import config, tokens
 
 CREATED = 1767225600  # 2026-01-01T00:00:00Z: a fixed timestamp keeps stored outputs stable
-FINGERPRINT = "fp_aie_offline_v1"
+FINGERPRINT = "fp_aie_offline_v1"  # the local LLM answers with "fp_aie_llamacpp"
 OWNER = "aie-course"
 MAX_N = 8
 
@@ -229,8 +229,9 @@ def chat_completions(req: dict, generator=None, backend_name: str = "offline") -
             completion_tokens += tokens.count(content or "") + sum(tokens.count(tc["function"]["name"] + tc["function"]["arguments"]) for tc in tool_calls or [])
     prompt_tokens = reply.get("prompt_tokens") or tokens.count_messages(req["messages"])
     usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+    fingerprint = FINGERPRINT if backend_name == "offline" else "fp_aie_llamacpp"
     result = {"id": rid, "object": "chat.completion", "created": CREATED, "model": req["model"], "choices": choices,
-              "usage": usage, "system_fingerprint": FINGERPRINT, "service_tier": "default"}
+              "usage": usage, "system_fingerprint": fingerprint, "service_tier": "default"}
     if req.get("stream"):
         include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
         return Response(200, stream=_sse(result, include_usage), headers={"content-type": "text/event-stream"})
