@@ -42,6 +42,7 @@ KEEP_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "LC
 NOT_GRADED_NOTEBOOK = ""  # the exercise column of a row about a file that is no course notebook
 COPY_SUFFIX = re.compile(r"(-Copy\d+| \(\d+\)|_copy\d*)$", re.I)
 STUDENT_SEPARATOR = "__"
+UNKNOWN_STUDENT = "(unknown)"
 
 
 class GradeError(Exception):
@@ -115,7 +116,7 @@ def find_submissions(folder: Path, known: set[str]) -> list[Submission]:
         elif entry.suffix == ".ipynb":
             student, sep, stem = entry.stem.partition(STUDENT_SEPARATOR)
             if not sep or not student:
-                found.append(Submission("(unknown)", entry, "", f"{entry.name}: whose is it? Name it <student>__<notebook>.ipynb "
+                found.append(Submission(UNKNOWN_STUDENT, entry, "", f"{entry.name}: whose is it? Name it <student>__<notebook>.ipynb "
                                         "or put it in a folder named after the student"))
                 continue
             name = _course_name(stem, known)
@@ -217,7 +218,7 @@ def rows_for(sub: Submission, exercises: list[Exercise], outcome: dict) -> list[
             row.error = result["error"]
         elif i in grader_errors or -1 in grader_errors:
             error = grader_errors.get(i) or grader_errors[-1]
-            row.error = ("the check was stopped: checking the answer took longer than the cell time limit" if error.startswith("Timeout")
+            row.error = ("the check was stopped: checking the answer took longer than the cell time limit" if error.startswith(("Timeout", "KeyboardInterrupt"))
                          else f"checking the answer raised {error}")
         else:
             row.error = "no result from the grading cells (see notes)"
@@ -345,7 +346,7 @@ def grade(submissions: Path, out: Path, masters: list[str] | None = None, settin
             rows.append(Row(sub.student, sub.notebook or sub.path.name, NOT_GRADED_NOTEBOOK, "", False, "", sub.problem, ""))
     handed_in = {(s.student, s.notebook) for s in to_run}
     for student in students:
-        for nb in assigned:
+        for nb in assigned if student != UNKNOWN_STUDENT else []:
             if (student, nb) not in handed_in:
                 rows += [Row(student, nb, ex.label, ex.checker, False, "", "not submitted", "") for ex in by_notebook[nb]]
     order = {ex.label: i for i, ex in enumerate(exercises)}

@@ -162,7 +162,9 @@ def run(spec: dict) -> dict:
             continue
         if index < first:
             for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
+                if out.get("output_type") == "error" and out.get("ename") in ("KeyboardInterrupt", "Timeout"):
+                    problems.append(f"cell {index + 1} was stopped after {timeout} s")
+                elif out.get("output_type") == "error":
                     problems.append(f"cell {index + 1} raised {out.get('ename')}: {str(out.get('evalue'))[:200]}")
             if index in cap.dropped:
                 problems.append(f"cell {index + 1} printed too much: {cap.dropped[index]:,} characters of output dropped")
