@@ -7,7 +7,7 @@ Layout of SUBMISSIONS (both may be mixed):
 - ``SUBMISSIONS/<student>__<notebook>.ipynb`` (a flat folder, as an LMS download often is).
 
 A submission is matched to the instructor's notebook of the same name (``getting-started.ipynb``;
-"-Copy1" and " (1)" suffixes are ignored). Every submission runs in its own process (see
+case and "-Copy1" or " (1)" suffixes are ignored). Every submission runs in its own process (see
 :mod:`aie.grade_run`) in a scratch copy of its notebook's folder (``prompts/``, cassettes), with the
 offline backend and no keys in its environment, and is graded by the course's own checkers
 (``aie.check.REGISTRY``) called on the answers in its kernel. Nothing a student hands in can stop the
@@ -81,8 +81,9 @@ class Row:
 # --- finding the submissions --------------------------------------------------------------------
 
 def _course_name(stem: str, known: set[str]) -> str:
-    stem = COPY_SUFFIX.sub("", stem.strip())
-    return stem if stem in known else ""
+    """The course notebook a file name stands for ("Getting-Started-Copy1" → "getting-started"), or ""."""
+    stem = COPY_SUFFIX.sub("", stem.strip()).lower()
+    return next((name for name in known if name.lower() == stem), "")
 
 
 def _unknown(known: set[str]) -> str:

@@ -177,9 +177,13 @@ def run(spec: dict) -> dict:
             if out.get("output_type") == "stream" and out.get("name") == "stdout":
                 for line in "".join(out.get("text", "")).splitlines():
                     if line.startswith(spec["token"] + " "):
-                        results.append(json.loads(line[len(spec["token"]) + 1:]))
+                        try:
+                            results.append(json.loads(line[len(spec["token"]) + 1:]))
+                        except json.JSONDecodeError:
+                            pass  # a mangled line is no result; the exercise is reported as ungraded
     if died:
         problems.append(died)
+    problems = list(dict.fromkeys(problems))  # a stopped cell can report its timeout twice
     nb.cells = nb.cells[:first]
     if spec.get("executed"):
         nbformat.write(nb, spec["executed"])

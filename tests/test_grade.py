@@ -270,7 +270,7 @@ def test_runaway_notebooks_lose_only_their_own_grade(tmp_path):
 
 def test_submissions_are_found_in_both_layouts(tmp_path):
     known = {"getting-started", "01-who"}
-    for rel in ["ann/getting-started.ipynb", "ann/sub/01-who (1).ipynb", "ben__01-who.ipynb", "ann/again/getting-started.ipynb",
+    for rel in ["ann/getting-started.ipynb", "ann/sub/01-Who (1).ipynb", "ben__01-who.ipynb", "ann/again/getting-started.ipynb",
                 ".hidden/getting-started.ipynb", "cat/.ipynb_checkpoints/01-who-checkpoint.ipynb", "README.md"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("{}")
