@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # The offline backend everywhere in checks, whatever the caller's shell has set.
 CHECK_ENV := env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u AIE_BACKEND -u AIE_BUDGET_USD -u AIE_RECORD -u AIE_CASSETTE
 
-.PHONY: install book test unit nbval site chromium notebooks record test-real student benchmarks local-llm clean
+.PHONY: install book test unit nbval site chromium notebooks record test-real student grade benchmarks local-llm clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ test-real: install
 
 student: install
 	$(PY) -m aie student --out student $(NB)
+
+# Grade handed-in notebooks: SUBMISSIONS/<student>/<notebook>.ipynb (or <student>__<notebook>.ipynb).
+# Writes $(GRADES), the summaries and the pass-rate chart beside it. JOBS=2 grades two at a time.
+SUBMISSIONS ?=
+GRADES ?= grades.csv
+JOBS ?= 1
+grade: $(if $(SUBMISSIONS),install)
+	@test -n "$(SUBMISSIONS)" || { echo "make grade needs SUBMISSIONS=<folder> (SUBMISSIONS/<student>/<notebook>.ipynb)"; exit 2; }
+	$(CHECK_ENV) $(PY) -m aie grade "$(SUBMISSIONS)" --out "$(GRADES)" --jobs $(JOBS)
 
 benchmarks: install
 	$(CHECK_ENV) $(PY) benchmarks/foundation.py

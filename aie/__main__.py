@@ -1,4 +1,4 @@
-"""Command line: ``python -m aie doctor | serve | execute | student``."""
+"""Command line: ``python -m aie doctor | serve | execute | student | grade | exercises``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     p_student = sub.add_parser("student", help="write student copies of the notebooks with solutions removed")
     p_student.add_argument("--out", default="student")
     p_student.add_argument("paths", nargs="*")
+    p_grade = sub.add_parser("grade", help="grade a folder of submitted notebooks with the course's checkers")
+    p_grade.add_argument("submissions", help="SUBMISSIONS/<student>/<notebook>.ipynb or SUBMISSIONS/<student>__<notebook>.ipynb")
+    p_grade.add_argument("--out", default="grades.csv", help="the student x exercise table (summaries and chart go beside it)")
+    p_grade.add_argument("--chart", default=None, help="where to write the pass-rate chart (default: beside --out)")
+    p_grade.add_argument("--master", action="append", default=None, help="the instructor's notebooks (default: notebooks/)")
+    p_grade.add_argument("--timeout", type=int, default=300, help="seconds for one notebook before it is stopped")
+    p_grade.add_argument("--cell-timeout", type=int, default=60, help="seconds for one cell before it is interrupted")
+    p_grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time")
+    p_ex = sub.add_parser("exercises", help="the table of exercises (id, step, checker, minutes) read from the notebooks")
+    p_ex.add_argument("--update", default=None, help="rewrite the table between the markers in this page")
     args = parser.parse_args(argv)
 
     if args.command == "doctor":
@@ -64,6 +74,30 @@ def main(argv: list[str] | None = None) -> int:
 
         for target, n in write_student_copies(Path(args.out), args.paths):
             print(f"{target}: {n} solution cells removed")
+        return 0
+    if args.command == "grade":
+        from aie.grade import GradeError, Settings, grade, text_table
+
+        settings = Settings(timeout=args.timeout, cell_timeout=min(args.cell_timeout, args.timeout), jobs=args.jobs)
+        try:
+            result = grade(Path(args.submissions), Path(args.out), args.master, settings, args.chart)
+        except GradeError as e:
+            print(f"python -m aie grade: {e}", file=sys.stderr)
+            return 2
+        print("\nby student\n" + text_table(result.by_student, ["student", "passed", "exercises", "score", "not_graded", "problems"]))
+        print("\nby exercise (lowest pass rate first)\n" + text_table(
+            sorted(result.by_exercise, key=lambda e: e["pass_rate"]), ["exercise", "passed", "students", "pass_rate", "top_hint"]))
+        print("\nwrote " + ", ".join(str(f) for f in result.files))
+        return 0
+    if args.command == "exercises":
+        from aie.exercise_map import course_exercises, markdown_table, update_page
+
+        table = markdown_table(course_exercises())
+        if args.update:
+            update_page(Path(args.update), table)
+            print(f"updated the exercise table in {args.update}")
+        else:
+            print(table)
         return 0
     return 2
 

@@ -382,6 +382,23 @@ def test_notebook_page_has_launch_buttons(rendered, page):
                         "repository.url in _config.yml", pytrace=False)
 
 
+def launch_links(html: str) -> tuple[list[str], list[str]]:
+    """The Binder and Colab hrefs in a page's static HTML."""
+    hrefs = [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"', html)]
+    return [h for h in hrefs if "mybinder.org/v2/" in h], [h for h in hrefs if "colab.research.google.com/github/" in h]
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES)
+def test_launch_buttons_open_this_notebook(site, page):
+    """A page's Binder and Colab buttons open that page's own notebook, on the configured repository and branch."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    org_repo = config["repository"]["url"].rstrip("/").split("github.com/")[1]
+    branch = config["repository"].get("branch", "main")
+    binder, colab = launch_links((site / (page + ".html")).read_text(encoding="utf-8"))
+    assert binder == [f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/{page}.ipynb"], binder
+    assert colab == [f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/{page}.ipynb"], colab
+
+
 # --- links -------------------------------------------------------------------------------------
 
 SKIP_SCHEMES = ("http:", "https:", "mailto:", "javascript:", "data:", "tel:", "ftp:")
