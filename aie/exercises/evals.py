@@ -187,6 +187,9 @@ def check_decision(answer: dict) -> Feedback:
     missing = {"difference", "low", "high", "ship_v2"} - set(answer)
     if missing:
         return hint(f"`decision` lacks {sorted(missing)}.")
+    if any(v is ... for v in answer.values()):
+        return hint("replace each `...` in `decision` with your value: compute the interval first "
+                    "(evals.paired_bootstrap), then decide.")
     v1, v2 = DECIDE_V1, DECIDE_V2
     diff, low, high = evals.paired_bootstrap(v1, v2, n_resamples=2000, seed=0)
     got = answer["difference"]
@@ -211,7 +214,7 @@ def check_decision(answer: dict) -> Feedback:
     if bool(answer["ship_v2"]) != should:
         if not should:
             return hint(f"the interval ({low:+.3f}, {high:+.3f}) contains 0: the data are consistent with no "
-                        "improvement at all, or a small loss. A higher point estimate alone is not evidence; "
+                        "improvement at all, or a small loss: the difference could be noise. A higher point estimate alone is not evidence; "
                         "run more items before you claim v2 is better.")
         return hint("the whole interval lies above 0: this improvement is unlikely to be noise.")
     return passed(f"v2 - v1 = {diff:+.3f}, 95% CI ({low:+.3f}, {high:+.3f}): "
@@ -247,17 +250,17 @@ def check_judge_rates(fn: Callable[[list, list], dict]) -> Feedback:
     if not callable(fn):
         return hint("pass the function itself, `judge_rates`, not the result of calling it.")
     human = ["pass", "pass", "pass", "pass", "fail", "fail", "fail", "pass", "fail", "pass"]
-    judge = ["pass", "pass", "fail", "pass", "pass", "fail", "fail", "pass", "fail", "pass"]
+    judge = ["pass", "pass", "fail", "pass", "pass", "pass", "fail", "pass", "fail", "pass"]
     got = fn(list(human), list(judge))
     if got is None:
         return hint("your function returns None: return a dict {'tpr': ..., 'tnr': ...}.")
     if not isinstance(got, dict) or not {"tpr", "tnr"} <= set(got):
         return hint("return a dict with the keys 'tpr' and 'tnr'.")
-    tpr, tnr = 5 / 6, 3 / 4
+    tpr, tnr = 5 / 6, 2 / 4
     if close(got["tpr"], tnr, 1e-6) and close(got["tnr"], tpr, 1e-6):
         return hint("TPR and TNR are swapped. Here 'pass' is the positive class: TPR is the share of human passes "
                     "the judge also passes; TNR is the share of human fails the judge also fails.")
-    if close(got["tpr"], 0.8, 1e-6):
+    if close(got["tpr"], 0.7, 1e-6):
         return hint("that TPR is the judge's overall accuracy. TPR counts only the items a human passed: of those, "
                     "how many did the judge pass?")
     if close(got["tpr"], 5 / 7, 1e-6):
