@@ -310,3 +310,49 @@ def evals_labels_path():
     import aie
 
     return aie.data.datasets_dir() / "eval_trace_labels.csv"
+
+
+# ------------------------------------------------------------------ 06 observability
+
+
+def slowest_child(spans):
+    children = [s for s in spans if s["parent_id"] is not None]
+    if not children:
+        raise ValueError("no child spans")
+    return max(children, key=lambda s: s["end"] - s["start"])["name"]
+
+
+def test_slowest_child_right_answer_passes():
+    ok(ex.check_slowest_child(slowest_child))
+
+
+def test_slowest_child_typical_mistakes_get_their_hints():
+    hints(ex.check_slowest_child(lambda spans: max(spans, key=lambda s: s["end"] - s["start"])["name"]), "root span")
+    hints(ex.check_slowest_child(lambda spans: [s for s in spans if s["parent_id"]][0]["name"]), "end - start")
+
+    def no_error(spans):
+        children = [s for s in spans if s["parent_id"] is not None]
+        return max(children, key=lambda s: s["end"] - s["start"])["name"] if children else None
+    hints(ex.check_slowest_child(no_error), "ValueError")
+
+
+def over_budget(calls, budget_usd, input_per_million, output_per_million):
+    cost = (calls.input_tokens * input_per_million + calls.output_tokens * output_per_million) / 1e6
+    per_request = cost.groupby(calls.request).sum()
+    return sorted(per_request[per_request > budget_usd].index)
+
+
+def test_over_budget_right_answer_passes():
+    ok(ex.check_over_budget(over_budget))
+
+
+def test_over_budget_typical_mistakes_get_their_hints():
+    def per_call(calls, budget, i, o):
+        cost = (calls.input_tokens * i + calls.output_tokens * o) / 1e6
+        return sorted(set(calls.request[cost > budget]))
+    hints(ex.check_over_budget(per_call), "sum the cost per request")
+
+    def one_price(calls, budget, i, o):
+        cost = (calls.input_tokens + calls.output_tokens) * o / 1e6
+        return sorted(cost.groupby(calls.request).sum().pipe(lambda s: s[s > budget]).index)
+    hints(ex.check_over_budget(one_price), "separately")

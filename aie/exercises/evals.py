@@ -391,3 +391,65 @@ def check_sample_size(fn: Callable[[float, float], int]) -> Feedback:
         if int(got) != want:
             return hint(f"labels_needed({p}, {w}) should be {want} (n = 1.96^2 p(1-p) / w^2, rounded up); got {got}.")
     return passed("the labels a CI of a given width needs: halving the width takes four times the labels.")
+
+
+# ================================================================== 06 observability
+
+
+@exercise("evals-obs-slowest")
+def check_slowest_child(fn: Callable[[list], str]) -> Feedback:
+    """``slowest_child(spans)``: the name of the longest child span; ValueError when there are none."""
+    if not callable(fn):
+        return hint("pass the function itself, `slowest_child`, not the result of calling it.")
+    spans = [
+        {"span_id": "a", "parent_id": None, "name": "invoke_agent", "start": 0, "end": 9_000},
+        {"span_id": "b", "parent_id": "a", "name": "chat 1", "start": 100, "end": 3_000},
+        {"span_id": "c", "parent_id": "a", "name": "execute_tool refund", "start": 3_000, "end": 3_200},
+        {"span_id": "d", "parent_id": "a", "name": "chat 2", "start": 3_300, "end": 8_900},
+    ]
+    got = fn([dict(s) for s in spans])
+    if got is None:
+        return hint("your function returns None: return the span's name.")
+    if got == "invoke_agent":
+        return hint("the root span always lasts longest, because it contains the others: compare only spans "
+                    "that have a parent.")
+    if got == "chat 1":
+        return hint("'chat 1' starts first, but 'chat 2' lasts longer: compare end - start.")
+    if got != "chat 2":
+        return hint(f"expected 'chat 2' (5,600 ns), got {got!r}.")
+    try:
+        fn([dict(spans[0])])
+    except ValueError:
+        return passed("the longest step of a trace, which is where to look first when a request is slow.")
+    except Exception as e:
+        return hint(f"with only a root span your function raised {type(e).__name__}; raise ValueError with a "
+                    "message that says there are no child spans.")
+    return hint("with only a root span there is no child to name: raise ValueError instead of returning something.")
+
+
+@exercise("evals-obs-budget")
+def check_over_budget(fn: Callable[..., list]) -> Feedback:
+    """``over_budget(calls, budget_usd, input_per_million, output_per_million)``: requests whose total cost exceeds the budget."""
+    import pandas as pd
+
+    if not callable(fn):
+        return hint("pass the function itself, `over_budget`, not the result of calling it.")
+    calls = pd.DataFrame({"request": ["r1", "r2", "r2", "r3", "r3", "r3"],
+                          "input_tokens": [1000, 600, 700, 300, 400, 500],
+                          "output_tokens": [100, 50, 60, 400, 400, 400]})
+    # at 1.0 / 4.0 USD per million: r1 0.0014, r2 0.00174, r3 0.0060; budget 0.0015
+    got = fn(calls.copy(), 0.0015, 1.0, 4.0)
+    if got is None:
+        return hint("your function returns None: return a list of request names.")
+    got = list(got)
+    if got == ["r3"]:
+        return hint("r2 is under budget in each call but over it in total: sum the cost per request first "
+                    "(groupby on 'request').")
+    if got == ["r1", "r2", "r3"] or got == ["r3", "r1"] or "r1" in got:
+        return hint("price input and output tokens separately: cost = input * input price + output * output price, "
+                    "per million tokens.")
+    if sorted(got) == ["r2", "r3"] and got != ["r2", "r3"]:
+        return hint("return the requests sorted, so the alert reads the same on every run.")
+    if got != ["r2", "r3"]:
+        return hint(f"expected ['r2', 'r3'] on the checker's calls; got {got}.")
+    return passed("an alert per request, from the same ledger the dashboard uses.")
