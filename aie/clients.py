@@ -196,7 +196,7 @@ def offline_client() -> openai.OpenAI:
 def make_client(timeout: float = 60.0, max_retries: int | None = None, quiet: bool = False) -> openai.OpenAI:
     """An ``openai.OpenAI`` client for the active backend (see :mod:`aie.config`)."""
     global _notice_shown
-    name = config.backend()
+    name = config.check()  # every setting, so a typo in AIE_BUDGET_USD fails here, not at the first paid call
     if name == "offline" or name == "local-llm":
         from aie.offline.transport import OfflineTransport
 
