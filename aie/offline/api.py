@@ -108,7 +108,7 @@ def validate_chat(req: dict, backend_name: str = "offline") -> None:
     if not mid:
         raise APIError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     if not isinstance(mid, str):
-        raise validation._type_error("model", "a string", mid)
+        raise validation.type_error("model", "a string", mid)
     if mid not in chat_models(backend_name):
         raise _unknown_model(mid, backend_name)
     msgs = req.get("messages")
@@ -190,7 +190,7 @@ def chat_completions(req: dict, generator=None, backend_name: str = "offline") -
         generator = generator_module.complete
     rid = "chatcmpl-" + request_id(req)
     choices, completion_tokens = [], 0
-    for i in range(req.get("n", 1)):
+    for i in range(req.get("n") or 1):
         reply = generator(req, _rng(req, i))
         content, truncated = _apply_limits(reply.get("content"), req)
         tool_calls = reply.get("tool_calls") or None

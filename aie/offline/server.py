@@ -85,9 +85,7 @@ class Handler(BaseHTTPRequestHandler):
             raise APIError(400, f"Invalid Content-Length header: {raw!r}. Expected the body's size in bytes.") from None
         if length > MAX_BODY_BYTES:
             self._drain(length)
-            raise APIError(413, f"Request body too large: {length} bytes; this server accepts at most {MAX_BODY_BYTES} bytes "
-                           f"({MAX_BODY_BYTES // (1024 * 1024)} MiB). Send fewer or shorter texts per request.",
-                           code="request_too_large")
+            raise too_large(length)
         return self.rfile.read(length) if length else b""
 
     def _drain(self, length: int) -> None:
@@ -110,8 +108,7 @@ class Handler(BaseHTTPRequestHandler):
             too_big = False
         if too_big:
             self.close_connection = True
-            self._send(api.error_response(APIError(413, f"Request body too large: this server accepts at most {MAX_BODY_BYTES} bytes.",
-                                                   code="request_too_large")))
+            self._send(api.error_response(too_large(int(self.headers["content-length"]))))
             return False
         return super().handle_expect_100()
 
@@ -123,6 +120,8 @@ class Handler(BaseHTTPRequestHandler):
         text = message or self.responses.get(code, ("Error",))[0]
         if explain:
             text += f": {explain}"
+        if code == 501:
+            text += ". This server answers GET and POST."
         self._send(api.error_response(APIError(code, text, code="bad_request" if code == 400 else None)))
 
     def _send(self, res: api.Response) -> None:
@@ -146,6 +145,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):  # quiet: a classroom server should not flood the terminal
         pass
+
+
+def too_large(length: int) -> APIError:
+    return APIError(413, f"Request body too large: {length} bytes; this server accepts at most {MAX_BODY_BYTES} bytes "
+                    f"({MAX_BODY_BYTES // (1024 * 1024)} MiB). Send fewer or shorter texts per request.", code="request_too_large")
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, generator=None, backend_name: str = "offline") -> Server:

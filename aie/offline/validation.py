@@ -62,7 +62,7 @@ def check_types(req: dict, kind: str) -> None:
     if kind == "chat" and req.get("stream") is True:
         kind = "chat-stream"
     elif kind == "chat" and req.get("stream") not in (None, False):
-        raise _type_error("stream", "a boolean", req["stream"])
+        raise type_error("stream", "a boolean", req["stream"])
     fields = known_fields(kind)
     for key in req:
         if key not in fields:
@@ -134,10 +134,10 @@ def _problem(err: ValidationError, prefix: tuple = ()) -> APIError:
         return APIError(400, f"Invalid value for '{path}': {first['input']!r}. Supported values are: {allowed}.",
                         param=path, code="invalid_value")
     expected = " or ".join(dict.fromkeys(EXPECTED.get(e["type"], e["msg"].lower()) for e in here))
-    return _type_error(path, expected, first["input"])
+    return type_error(path, expected, first["input"])
 
 
-def _type_error(path: str, expected: str, got) -> APIError:
+def type_error(path: str, expected: str, got) -> APIError:
     return APIError(400, f"Invalid type for '{path}': expected {expected}, but got {_kind(got)} instead.",
                     param=path, code="invalid_type")
 
