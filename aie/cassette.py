@@ -25,6 +25,8 @@ from pathlib import Path
 
 import openai
 
+from aie import config
+
 FORMAT = 2
 SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
 IGNORED_FIELDS = {"user", "metadata", "store"}  # do not change the answer
@@ -205,8 +207,8 @@ def notice(table: Table) -> str:
 
 
 def strict() -> bool:
-    return os.environ.get("AIE_CASSETTE", "").strip().lower() == "strict"
+    return config.cassette_strict()
 
 
 def recording() -> bool:
-    return os.environ.get("AIE_RECORD", "").strip() in {"1", "true", "yes"}
+    return config.recording()

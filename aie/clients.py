@@ -210,8 +210,8 @@ def make_client(timeout: float | None = None, max_retries: int | None = None, qu
 
     ``timeout`` defaults to AIE_TIMEOUT seconds, else 60 (a model on a CPU may need more)."""
     global _notice_shown
+    name = config.check()  # every setting, so a typo in AIE_BUDGET_USD fails here, not at the first paid call
     timeout = timeout if timeout is not None else config.timeout()
-    name = config.backend()
     if name == "offline" or name == "local-llm":
         from aie.offline.transport import OfflineTransport
 

@@ -9,6 +9,10 @@ The backend comes from the environment, so notebook code never changes:
 nothing             the offline backend (in-process, no network, no key)
 ==================  =====================================================
 
+Other settings: ``AIE_BUDGET_USD`` (a cap in US dollars), ``AIE_RECORD=1`` (write cassettes),
+``AIE_CASSETTE=strict`` (a request with no recording is an error). Each is checked where it is
+read, and all of them by :func:`check` when a client is made, so a typo fails at once.
+
 Roles: ``"chat"`` (the default model), ``"small"`` (cheap and fast), ``"embedding"``.
 Override a role's model with ``AIE_CHAT_MODEL``, ``AIE_SMALL_MODEL``, ``AIE_EMBEDDING_MODEL``.
 """
@@ -100,3 +104,49 @@ def timeout() -> float:
     if value <= 0:
         raise ConfigError(f"AIE_TIMEOUT={raw!r} is not a positive number of seconds. Set it to e.g. 120, or unset it (default 60).")
     return value
+
+
+def budget_usd() -> float | None:
+    """The spending cap from ``AIE_BUDGET_USD`` in US dollars, or None when it is not set."""
+    raw = os.environ.get("AIE_BUDGET_USD", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"AIE_BUDGET_USD={raw!r} is not a number of US dollars. Set it like AIE_BUDGET_USD=0.50, "
+                          "or unset it for no cap.") from None
+    if not value >= 0 or value == float("inf"):  # also refuses nan and inf
+        raise ConfigError(f"AIE_BUDGET_USD={raw!r} must be a finite amount >= 0 (e.g. AIE_BUDGET_USD=0.50), "
+                          "or unset it for no cap.")
+    return value
+
+
+RECORD_VALUES = {"1": True, "true": True, "yes": True, "": False, "0": False, "false": False, "no": False}
+
+
+def recording() -> bool:
+    """Whether ``AIE_RECORD`` asks to write cassettes."""
+    raw = os.environ.get("AIE_RECORD", "").strip().lower()
+    if raw not in RECORD_VALUES:
+        raise ConfigError(f"AIE_RECORD={raw!r} is neither on nor off. Use AIE_RECORD=1 to record, or unset it.")
+    return RECORD_VALUES[raw]
+
+
+def cassette_strict() -> bool:
+    """Whether ``AIE_CASSETTE=strict`` makes a request with no recording an error."""
+    raw = os.environ.get("AIE_CASSETTE", "").strip().lower()
+    if raw not in {"", "strict"}:
+        raise ConfigError(f"AIE_CASSETTE={raw!r} is not a mode. The only mode is AIE_CASSETTE=strict; unset it to let "
+                          "the offline model answer requests that have no recording.")
+    return raw == "strict"
+
+
+def check() -> str:
+    """Read every setting once so that a mistake is reported now, not at the first paid call. Returns the backend."""
+    name = backend()
+    budget_usd()
+    recording()
+    cassette_strict()
+    timeout()
+    return name

@@ -28,7 +28,7 @@ def report() -> tuple[str, bool]:
     """The doctor's text, and whether the active backend answered a test request."""
     lines, ok = [], True
     try:
-        name = config.backend()
+        name = config.check()
     except config.ConfigError as e:
         return f"Problem: {e}\n\n{SWITCH}", False
     lines.append(f"Backend:  {name}  ({_why(name)})")

@@ -7,14 +7,13 @@ whose worst-case cost would pass it is refused before it is sent.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import asdict, dataclass
 
 import openai
 
-from aie import prices
+from aie import config, prices
 
 
 class BudgetExceededError(openai.OpenAIError):
@@ -60,16 +59,8 @@ LEDGER = Ledger()
 
 
 def budget() -> float | None:
-    raw = os.environ.get("AIE_BUDGET_USD", "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"AIE_BUDGET_USD={raw!r} is not a number of US dollars (e.g. AIE_BUDGET_USD=0.50)") from None
-    if value < 0:
-        raise ValueError(f"AIE_BUDGET_USD={raw!r} must be >= 0")
-    return value
+    """The cap in US dollars (``AIE_BUDGET_USD``); raises ``aie.config.ConfigError`` when it is not a valid amount."""
+    return config.budget_usd()
 
 
 def check_budget(backend: str, model_id: str, body: dict) -> None:

@@ -16,6 +16,14 @@ DETERMINISTIC_ENV = {
 }
 
 
+class NotebookError(ValueError):
+    """A file that is not a usable notebook; the message names it and says what is wrong."""
+
+
+class CellFailed(NotebookError):
+    """A notebook ran, and one of its cells raised."""
+
+
 def find_notebooks(paths: list[str] | None = None) -> list[Path]:
     """Notebooks under the given files/folders (default: notebooks/), in a stable order."""
     roots = [Path(p) for p in (paths or [str(REPO / "notebooks")])]
@@ -23,11 +31,24 @@ def find_notebooks(paths: list[str] | None = None) -> list[Path]:
     for root in roots:
         if root.is_dir():
             found.extend(p for p in sorted(root.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts)
-        elif root.suffix == ".ipynb" and root.exists():
+        elif not root.exists():
+            raise FileNotFoundError(f"{root}: no such file or folder")
+        elif root.suffix == ".ipynb":
             found.append(root)
         else:
-            raise FileNotFoundError(f"{root}: not a notebook or a folder of notebooks")
+            raise NotebookError(f"{root}: not a notebook (.ipynb) or a folder of notebooks")
     return found
+
+
+def read(path: Path):
+    """The notebook at ``path``, or :class:`NotebookError` saying why it is not one."""
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except (ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as e:  # NotJSONError is a ValueError
+        reason = " ".join(str(e).split())[:200]
+        raise NotebookError(f"{path}: not a valid notebook ({reason}). Open it in Jupyter to repair it, or leave it out.") from e
 
 
 PROVIDER_VARS = ("AIE_BACKEND", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AIE_BUDGET_USD", "AIE_RECORD", "AIE_CASSETTE",
@@ -42,6 +63,7 @@ def execute(path: Path, timeout: int | None = 600, env: dict[str, str] | None = 
     this). Returns the seconds it took."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     env_backup = dict(os.environ)
     os.environ.update(DETERMINISTIC_ENV)
@@ -52,7 +74,7 @@ def execute(path: Path, timeout: int | None = 600, env: dict[str, str] | None = 
         os.environ["AIE_CASSETTE"] = keep_strict
     os.environ.update(env or {})
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = read(path)
         client = NotebookClient(
             nb,
             timeout=timeout,
@@ -61,7 +83,11 @@ def execute(path: Path, timeout: int | None = 600, env: dict[str, str] | None = 
             allow_errors=False,
         )
         start = time.perf_counter()
-        client.execute()
+        try:
+            client.execute()
+        except CellExecutionError as e:
+            raise CellFailed(f"{path}: a cell raised {e.ename}: {e.evalue} (open the notebook to see the cell; "
+                             "the notebook was not saved)") from e
         took = time.perf_counter() - start
         for cell in nb.cells:
             if cell.get("outputs"):
@@ -209,7 +235,8 @@ def strip_solutions(nb) -> int:
             continue
         kept.append(cell)
     if inside:
-        raise ValueError("a {solution-start} has no matching {solution-end}; the student copy would lose cells")
+        raise NotebookError("a {solution-start} has no matching {solution-end}; the student copy would lose cells. "
+                            "Close the solution with a {solution-end} cell.")
     nb.cells = kept
     return removed
 
@@ -220,8 +247,11 @@ def write_student_copies(out_dir: Path, paths: list[str] | None = None) -> list[
 
     written = []
     for path in find_notebooks(paths):
-        nb = nbformat.read(path, as_version=4)
-        n = strip_solutions(nb)
+        nb = read(path)
+        try:
+            n = strip_solutions(nb)
+        except NotebookError as e:
+            raise NotebookError(f"{path}: {e}") from None
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = [], None

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from aie import config, tokens
+from aie.offline import validation
+from aie.offline.errors import APIError
 
 CREATED = 1767225600  # 2026-01-01T00:00:00Z: a fixed timestamp keeps stored outputs stable
 FINGERPRINT = "fp_aie_offline_v1"  # the local LLM answers with "fp_aie_llamacpp"
 OWNER = "aie-course"
-MAX_N = 8
+MAX_N = validation.MAX_N
 
 
 @dataclass
@@ -33,14 +35,8 @@ class Response:
         return json.loads(self.body)
 
 
-class APIError(Exception):
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", param: str | None = None, code: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.type, self.param, self.code = status, message, type_, param, code
-
-    def response(self) -> Response:
-        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-        return Response(self.status, json.dumps(body).encode())
+def error_response(e: APIError) -> Response:
+    return Response(e.status, e.body())
 
 
 def _ok(obj: dict) -> Response:
@@ -79,7 +75,7 @@ def handle(method: str, path: str, body: bytes | None, generator=None, backend_n
         raise APIError(404, f"Invalid URL (POST {path}): the offline backend serves /v1/chat/completions and /v1/embeddings "
                        "(the Responses API and others need a real backend; see `python -m aie doctor`).", code="unknown_url")
     except APIError as e:
-        return e.response()
+        return error_response(e)
 
 
 def _model_obj(mid: str) -> dict:
@@ -108,9 +104,12 @@ VALID_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 
 
 def validate_chat(req: dict, backend_name: str = "offline") -> None:
+    """Refuse what OpenAI refuses: the model, then the messages, field types, ranges, references, the window."""
     mid = req.get("model")
     if not mid:
         raise APIError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+    if not isinstance(mid, str):
+        raise validation.type_error("model", "a string", mid)
     if mid not in chat_models(backend_name):
         raise _unknown_model(mid, backend_name)
     msgs = req.get("messages")
@@ -121,30 +120,15 @@ def validate_chat(req: dict, backend_name: str = "offline") -> None:
             raise APIError(400, f"Invalid value for 'messages[{i}].role': expected one of {sorted(VALID_ROLES)}.", param=f"messages[{i}].role")
         if m["role"] == "tool" and not m.get("tool_call_id"):
             raise APIError(400, f"'messages[{i}]' has role 'tool' but no 'tool_call_id'.", param=f"messages[{i}].tool_call_id")
-    t = req.get("temperature")
-    if t is not None and not (isinstance(t, (int, float)) and 0 <= t <= 2):
-        raise APIError(400, f"Invalid 'temperature': {t!r}. Expected a number between 0 and 2.", param="temperature", code="decimal_above_max_value")
-    n = req.get("n", 1)
-    if not isinstance(n, int) or not 1 <= n <= MAX_N:
-        raise APIError(400, f"Invalid 'n': {n!r}. Expected an integer between 1 and {MAX_N}.", param="n")
-    for key in ("max_tokens", "max_completion_tokens"):
-        v = req.get(key)
-        if v is not None and (not isinstance(v, int) or v < 1):
-            raise APIError(400, f"Invalid '{key}': {v!r}. Expected an integer >= 1.", param=key)
-    stop = req.get("stop")
-    if stop is not None and not (isinstance(stop, str) or (isinstance(stop, list) and len(stop) <= 4 and all(isinstance(s, str) for s in stop))):
-        raise APIError(400, "Invalid 'stop': expected a string or an array of at most 4 strings.", param="stop")
+    validation.check_types(req, "chat")
+    validation.check_ranges(req)
+    validation.check_references(req)
     rf = req.get("response_format")
     if rf is not None:
         _validate_response_format(rf)
-    tools = req.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            raise APIError(400, "'tools' must be an array.", param="tools")
-        for i, tool in enumerate(tools):
-            fn = (tool or {}).get("function") if isinstance(tool, dict) else None
-            if not isinstance(fn, dict) or not fn.get("name"):
-                raise APIError(400, f"'tools[{i}]' must be {{'type': 'function', 'function': {{'name': ..., 'parameters': ...}}}}.", param=f"tools[{i}]")
+    for i, tool in enumerate(req.get("tools") or []):
+        if tool.get("type") == "function" and tool["function"].get("parameters") is not None:
+            _check_schema(tool["function"]["parameters"], f"tools[{i}].function.parameters", f"function '{tool['function']['name']}'")
     window = config.context_window(mid) or 16_384
     prompt = tokens.count_messages(msgs)
     wanted = req.get("max_completion_tokens") or req.get("max_tokens") or 0
@@ -154,20 +138,22 @@ def validate_chat(req: dict, backend_name: str = "offline") -> None:
                        param="messages", code="context_length_exceeded")
 
 
-def _validate_response_format(rf) -> None:
-    if not isinstance(rf, dict) or rf.get("type") not in {"text", "json_object", "json_schema"}:
-        raise APIError(400, "Invalid 'response_format': expected {'type': 'text' | 'json_object' | 'json_schema'}.", param="response_format")
+def _validate_response_format(rf: dict) -> None:
     if rf["type"] == "json_schema":
-        js = rf.get("json_schema")
-        if not isinstance(js, dict) or not js.get("name") or not isinstance(js.get("schema"), dict):
+        js = rf["json_schema"]
+        if not js.get("name") or not isinstance(js.get("schema"), dict):
             raise APIError(400, "Invalid 'response_format.json_schema': expected {'name': ..., 'schema': {...}}.", param="response_format.json_schema")
-        import jsonschema
+        _check_schema(js["schema"], "response_format", f"response_format '{js['name']}'")
 
-        try:
-            jsonschema.Draft202012Validator.check_schema(js["schema"])
-        except jsonschema.SchemaError as e:
-            where = "/".join(str(p) for p in e.path) or "(root)"
-            raise APIError(400, f"Invalid schema for response_format '{js['name']}': at {where}: {e.message}.", param="response_format")
+
+def _check_schema(schema: dict, param: str, what: str) -> None:
+    import jsonschema
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as e:
+        where = "/".join(str(p) for p in e.path) or "(root)"
+        raise APIError(400, f"Invalid schema for {what}: at {where}: {e.message}.", param=param)
 
 
 def request_id(req: dict) -> str:
@@ -205,7 +191,7 @@ def chat_completions(req: dict, generator=None, backend_name: str = "offline") -
         generator = generator_module.complete
     rid = "chatcmpl-" + request_id(req)
     choices, completion_tokens = [], 0
-    for i in range(req.get("n", 1)):
+    for i in range(req.get("n") or 1):
         reply = generator(req, _rng(req, i))
         if reply.get("limited"):  # a real model already stopped at `stop` and `max_tokens`
             content, truncated = reply.get("content"), reply.get("finish_reason") == "length"
@@ -294,6 +280,7 @@ def embeddings(req: dict) -> Response:
         raise APIError(400, "'input' must be a non-empty string or array of strings (token arrays are not supported offline).", param="input")
     if any(not t.strip() for t in inp):
         raise APIError(400, "'input' cannot contain an empty string.", param="input")
+    validation.check_types(req, "embeddings")
     from aie import minilm
 
     counts = [minilm.count_tokens(t) for t in inp]
