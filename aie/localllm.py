@@ -354,8 +354,7 @@ def complete(request: dict, rng) -> dict:
         raise APIError(400, f"This model's maximum context length is {N_CTX} tokens. However, you requested {wanted} tokens "
                        f"({len(prompt_ids)} in the messages, {limit or 0} in the completion). Please reduce the length of the "
                        "messages or completion.", param="messages", code="context_length_exceeded")
-    seed = request.get("seed")
-    seed = int(seed) if isinstance(seed, int) else rng.randrange(2**31)
+    seed = rng.randrange(2**31)  # rng is drawn from the request's seed and the choice's index: n choices differ
     if request.get("logprobs"):
         if grammar is not None:
             raise APIError(400, "The local backend cannot return logprobs together with a JSON schema or a forced tool call.",

@@ -376,3 +376,14 @@ def test_serve_speaks_http_and_sse(offline_server):
     with urllib.request.urlopen(req) as r:
         text = r.read().decode()
     assert text.startswith("data: {") and text.rstrip().endswith("data: [DONE]")
+
+
+def test_the_responses_api_answers_text_with_the_same_model():
+    client = aie.client(quiet=True)
+    r = client.responses.create(model=aie.model("chat"), instructions="Answer from the context and cite its id.",
+                                input="Context: [a] The course runs offline. Question: Does the course need a network?")
+    assert r.status == "completed" and r.output_text and r.usage.input_tokens > 0
+    import openai
+
+    with pytest.raises(openai.BadRequestError, match="text in and text out only; 'tools'"):
+        client.responses.create(model=aie.model("chat"), input="Hi", tools=[{"type": "web_search"}])

@@ -66,14 +66,16 @@ def handle(method: str, path: str, body: bytes | None, generator=None, backend_n
                 raise _unknown_model(mid, backend_name)
             return _ok(_model_obj(mid))
         if method != "POST":
-            raise APIError(404, f"Invalid URL ({method} {path}): the offline backend serves POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models.", code="unknown_url")
+            raise APIError(404, f"Invalid URL ({method} {path}): this backend serves POST /v1/chat/completions, POST /v1/responses, POST /v1/embeddings and GET /v1/models.", code="unknown_url")
         req = _parse_json(body)
         if path == "/chat/completions":
             return chat_completions(req, generator, backend_name)
         if path == "/embeddings":
             return embeddings(req)
-        raise APIError(404, f"Invalid URL (POST {path}): the offline backend serves /v1/chat/completions and /v1/embeddings "
-                       "(the Responses API and others need a real backend; see `python -m aie doctor`).", code="unknown_url")
+        if path == "/responses":
+            return responses(req, generator, backend_name)
+        raise APIError(404, f"Invalid URL (POST {path}): this backend serves /v1/chat/completions, /v1/responses and "
+                       "/v1/embeddings (other endpoints need a real provider; see `python -m aie doctor`).", code="unknown_url")
     except APIError as e:
         return error_response(e)
 
@@ -304,3 +306,62 @@ def embeddings(req: dict) -> Response:
         data.append({"object": "embedding", "index": i, "embedding": emb})
     total = sum(counts)
     return _ok({"object": "list", "data": data, "model": mid, "usage": {"prompt_tokens": total, "total_tokens": total}})
+
+
+# ---------------------------------------------------------------- the Responses API (text in, text out)
+
+RESPONSES_UNSUPPORTED = ("tools", "stream", "previous_response_id", "conversation", "background", "reasoning", "prompt")
+
+
+def responses(req: dict, generator=None, backend_name: str = "offline") -> Response:
+    """``POST /v1/responses`` for text input and output, answered by the same model as chat completions.
+
+    Why: OpenAI's newer examples use the Responses API; a learner can try it here with no key. Tools,
+    streaming and stored conversations stay with chat completions (or a real provider)."""
+    used = [k for k in RESPONSES_UNSUPPORTED if req.get(k)]
+    if used:
+        raise APIError(400, f"This backend serves the Responses API for text in and text out only; '{used[0]}' needs a real "
+                       "provider. Use chat completions for tools and streaming (they work on every backend).", param=used[0])
+    messages = []
+    if req.get("instructions"):
+        messages.append({"role": "developer", "content": req["instructions"]})
+    inp = req.get("input")
+    if isinstance(inp, str):
+        messages.append({"role": "user", "content": inp})
+    elif isinstance(inp, list):
+        for i, item in enumerate(inp):
+            if not isinstance(item, dict) or item.get("role") not in {"user", "assistant", "system", "developer"}:
+                raise APIError(400, f"Invalid 'input[{i}]': expected a message {{'role': 'user', 'content': ...}}.", param=f"input[{i}]")
+            content = item.get("content")
+            if isinstance(content, list):  # input_text / output_text parts
+                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            messages.append({"role": item["role"], "content": content})
+    else:
+        raise APIError(400, "Missing required parameter: 'input' (a string, or a list of messages).", param="input")
+    chat = {"model": req.get("model"), "messages": messages}
+    for ours, theirs in (("temperature", "temperature"), ("top_p", "top_p"), ("max_output_tokens", "max_tokens")):
+        if req.get(ours) is not None:
+            chat[theirs] = req[ours]
+    fmt = ((req.get("text") or {}).get("format") or {})
+    if fmt.get("type") == "json_schema":
+        chat["response_format"] = {"type": "json_schema", "json_schema": {k: fmt[k] for k in ("name", "schema", "strict") if k in fmt}}
+    answer = chat_completions(chat, generator, backend_name)
+    if answer.status != 200:
+        return answer
+    done = answer.json()
+    choice, usage = done["choices"][0], done["usage"]
+    text = choice["message"]["content"] or ""
+    rid = done["id"].replace("chatcmpl-", "")
+    return _ok({
+        "id": "resp_" + rid, "object": "response", "created_at": CREATED, "model": done["model"],
+        "status": "incomplete" if choice["finish_reason"] == "length" else "completed",
+        "incomplete_details": {"reason": "max_output_tokens"} if choice["finish_reason"] == "length" else None,
+        "error": None, "instructions": req.get("instructions"), "metadata": req.get("metadata") or {},
+        "output": [{"type": "message", "id": "msg_" + rid, "status": "completed", "role": "assistant",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+        "parallel_tool_calls": True, "temperature": req.get("temperature"), "top_p": req.get("top_p"),
+        "tool_choice": "auto", "tools": [], "text": {"format": fmt or {"type": "text"}},
+        "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
+                  "total_tokens": usage["total_tokens"], "input_tokens_details": {"cached_tokens": 0},
+                  "output_tokens_details": {"reasoning_tokens": 0}},
+    })
