@@ -189,9 +189,8 @@ def append(path: Path, req_key: str, endpoint: str, body: dict | None, status: i
         rec["stream"] = stream
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
-    if not path.exists() or path.stat().st_size == 0:
-        model = (obj or {}).get("model") or (body or {}).get("model")
-        lines.append({"cassette": FORMAT, "model": model, "recorded": datetime.date.today().isoformat()})
+    if not path.exists() or path.stat().st_size == 0:  # the model line: the backend's chat model, not whatever this request named
+        lines.append({"cassette": FORMAT, "model": config.model("chat"), "recorded": datetime.date.today().isoformat()})
     lines.append(rec)
     with open(path, "a", encoding="utf-8") as f:
         for line in lines:
@@ -201,9 +200,9 @@ def append(path: Path, req_key: str, endpoint: str, body: dict | None, status: i
 def notice(table: Table) -> str:
     """One line for the learner: which real model's recordings this notebook replays."""
     models = "; ".join(f"{m} ({SOURCES.get(m, 'a real model')}, recorded {d})" for m, d in sorted(table.models.items()))
-    return (f"aie: offline backend. {len(table)} recorded responses from {models} answer this notebook's model calls "
-            "(each reply names its model); any other request goes to the course's offline model (MiniLM embeddings "
-            "and rules, not an LLM). For a live model see `python -m aie doctor`.")
+    return (f"aie: offline backend. Recorded responses from {models} answer the model calls recorded for this folder's "
+            "notebooks (each reply names its model); any other request goes to the course's offline model (MiniLM "
+            "embeddings and rules, not an LLM). For a live model see `python -m aie doctor`.")
 
 
 def strict() -> bool:

@@ -283,7 +283,7 @@ def test_record_with_a_real_backend_then_replay_offline(monkeypatch, offline_ser
     assert "SECRET" not in text and "Authorization" not in text
     assert '"messages":' not in text and '"temperature"' not in text, "a cassette keeps a hash and a description, never the request body"
     header, first, second = (json.loads(line) for line in text.splitlines())
-    assert header["model"] == "aie-offline" and header["cassette"] == cassette.FORMAT
+    assert header["model"] == "aie-offline" and header["cassette"] == cassette.FORMAT  # the backend's chat model
     assert second["stream"] == {"include_usage": False} and second["body"]["choices"][0]["message"]["content"] == recorded_stream
 
     # Mark the recording so we can tell a replay from a fresh offline answer.
@@ -318,7 +318,9 @@ def test_a_recording_answers_whichever_backend_names_the_chat_model(tmp_path, mo
              "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello from Qwen"}, "finish_reason": "stop",
                           "logprobs": None}], "usage": {"prompt_tokens": 9, "completion_tokens": 4, "total_tokens": 13}}
     tape = tmp_path / "lesson.cassette.jsonl"
+    monkeypatch.setenv("AIE_BACKEND", "local-llm")  # recorded with the local LLM: its id heads the cassette
     cassette.append(tape, recorded_key, "/chat/completions", body, 200, "application/json", json.dumps(reply))
+    monkeypatch.delenv("AIE_BACKEND")
     monkeypatch.chdir(tmp_path)
     import io
     from contextlib import redirect_stdout
@@ -328,7 +330,7 @@ def test_a_recording_answers_whichever_backend_names_the_chat_model(tmp_path, mo
     monkeypatch.setattr(clients, "_notice_shown", False)
     with redirect_stdout(io.StringIO()) as shown:
         client = aie.client()
-    assert "1 recorded responses from qwen2.5-coder-1.5b-instruct" in shown.getvalue()
+    assert "Recorded responses from qwen2.5-coder-1.5b-instruct (Qwen2.5-Coder-1.5B-Instruct" in shown.getvalue()
     got = client.chat.completions.create(model=aie.model("chat"), messages=body["messages"], temperature=0)
     assert (got.model, got.choices[0].message.content) == ("qwen2.5-coder-1.5b-instruct", "Hello from Qwen")
     assert list(aie.usage()["model"]) == ["qwen2.5-coder-1.5b-instruct"] and list(aie.usage()["backend"]) == ["cassette"]
