@@ -275,8 +275,8 @@ def _exc(kind: str):
     }[kind]
 
 
-RETRYABLE = {"rate_limit": True, "quota": False, "server": True, "timeout": True, "connection": True,
-             "bad_request": False, "not_found": False, "auth": False, "value": False}
+RETRYABLE = {"rate_limit": True, "server": True, "timeout": True, "connection": True,
+             "bad_request": False, "not_found": False, "auth": False, "value": False, "quota": False}
 WHY = {
     "rate_limit": "a 429 rate limit clears if you wait: retry it, with backoff.",
     "quota": "a 429 whose code is 'insufficient_quota' means the account is out of credit: waiting never clears it, so fail at once (check `exc.code`).",
