@@ -325,3 +325,26 @@ def test_cassettes_keep_no_authorization_header():
                 problems.append(f"{rel}:{lineno}: stores an authorization header; delete the cassette, revoke the "
                                 "key, and re-record with `make record` (the recorder scrubs headers)")
     fail(problems)
+
+
+def test_cassettes_are_compact_and_name_their_model():
+    """A cassette: a model line, then a hash, a description and a response per request; never a request body."""
+    from aie import cassette
+
+    tapes = [ROOT / f for f in repo_files() if f.endswith(".cassette.jsonl")]
+    problems, total = [], 0
+    for tape in tapes:
+        total += tape.stat().st_size
+        lines = [json.loads(line) for line in tape.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rel = tape.relative_to(ROOT)
+        if not lines or lines[0].get("cassette") != cassette.FORMAT or lines[0].get("model") not in cassette.SOURCES:
+            problems.append(f"{rel}: the first line must name a known recorded model ({', '.join(cassette.SOURCES)}); "
+                            "re-record it with `make record NB=<notebook>`")
+        for n, rec in enumerate(lines[1:], 2):
+            if set(rec) - {"key", "about", "status", "body", "stream"} or "request" in rec:
+                problems.append(f"{rel}:{n}: unexpected fields {sorted(set(rec))}: a cassette keeps no request body")
+        notebook = tape.with_name(tape.name.replace(".cassette.jsonl", ".ipynb"))
+        if not notebook.exists():
+            problems.append(f"{rel}: no notebook {notebook.name} beside it; delete the stray cassette")
+    assert total < 10 * 2**20, f"cassettes total {total / 2**20:.1f} MiB; keep them well under 10 MB"
+    fail(problems)
