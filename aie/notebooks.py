@@ -114,14 +114,20 @@ def record(paths: list[str] | None = None, log=print) -> list[tuple[Path, int, f
     recording loses nothing. A notebook that makes no chat call gets no cassette."""
     from aie import cassette as cas, config
 
-    done = []
+    done, failed = [], []
 
     def run(env: dict[str, str]) -> None:
         for nb in find_notebooks(paths):
             target = cassette_path(nb)
             fresh = target.with_name(target.name + ".new")
             fresh.unlink(missing_ok=True)
-            took = execute(nb, timeout=None, env=dict(env, AIE_RECORD="1", AIE_CASSETTE_FILE=str(fresh.resolve())), save=False)
+            try:
+                took = execute(nb, timeout=None, env=dict(env, AIE_RECORD="1", AIE_CASSETTE_FILE=str(fresh.resolve())), save=False)
+            except CellFailed as e:  # keep the old cassette, go on with the next notebook
+                fresh.unlink(missing_ok=True)
+                log(f"FAILED {nb}: {' '.join(str(e).split())[:300]}", flush=True)
+                failed.append((nb, str(e)))
+                continue
             n = len(cas.load([fresh])) if fresh.exists() else 0
             if n:
                 os.replace(fresh, target)
@@ -136,6 +142,9 @@ def record(paths: list[str] | None = None, log=print) -> list[tuple[Path, int, f
     else:
         with local_server() as env:
             run(env)
+    if failed:
+        raise CellFailed(f"{len(failed)} notebook(s) failed while recording and kept their old cassettes: "
+                         + "; ".join(str(nb) for nb, _ in failed))
     return done
 
 
