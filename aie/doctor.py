@@ -50,7 +50,8 @@ def report() -> tuple[str, bool]:
         client = make_client(timeout=15, max_retries=0, quiet=True)
         reply = client.chat.completions.create(model=config.model("chat"), max_tokens=5,
                                                messages=[{"role": "user", "content": "Say OK."}])
-        lines.append(f"Check:    OK, {config.model('chat')} answered a test request ({reply.usage.total_tokens} tokens)")
+        source = " (a recorded reply, replayed from this folder's cassettes)" if reply.model != config.model("chat") else ""
+        lines.append(f"Check:    OK, {reply.model} answered a test request ({reply.usage.total_tokens} tokens){source}")
         if name == "openai":
             lines.append("          the key works")
     except openai.AuthenticationError:
