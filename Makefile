@@ -47,7 +47,7 @@ notebooks: install
 # from the recordings. Default: the local LLM (make local-llm first); with OPENAI_API_KEY or
 # OPENAI_BASE_URL set, that provider instead.
 record: install
-	$(PY) -m aie record $(NB)
+	$(PY) -m aie record $(if $(KEEP),--keep) $(NB)
 	$(MAKE) notebooks NB=$(NB)
 
 # Execute every notebook live against the local LLM through its OpenAI-compatible HTTP server

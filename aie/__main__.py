@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_exec.add_argument("paths", nargs="*")
     p_record = sub.add_parser("record", parents=[debug], help="re-record notebooks' cassettes from a real model (the local LLM by default)")
     p_record.add_argument("paths", nargs="*")
+    p_record.add_argument("--keep", action="store_true", help="reuse recordings of unchanged requests (from the current "
+                          "cassette and from an interrupted run); send only the rest")
     p_real = sub.add_parser("test-real", parents=[debug], help="execute notebooks live against the local LLM over HTTP (no cassettes)")
     p_real.add_argument("paths", nargs="*")
     p_student = sub.add_parser("student", parents=[debug], help="write student copies of the notebooks with solutions removed")
@@ -141,7 +143,7 @@ def _run(args: argparse.Namespace) -> int:
 
         _some(find_notebooks(args.paths), args.paths)
         start = time.perf_counter()
-        done = record(args.paths)
+        done = record(args.paths, keep=args.keep)
         print(f"recorded {sum(n for _, n, _ in done)} responses for {len(done)} notebooks in {time.perf_counter() - start:.0f} s")
         return 0
     if args.command == "test-real":

@@ -52,7 +52,8 @@ def read(path: Path):
 
 
 PROVIDER_VARS = ("AIE_BACKEND", "OPENAI_API_KEY", "OPENAI_BASE_URL", "AIE_BUDGET_USD", "AIE_RECORD", "AIE_CASSETTE",
-                 "AIE_CASSETTE_FILE", "AIE_CHAT_MODEL", "AIE_SMALL_MODEL", "AIE_EMBEDDING_MODEL", "AIE_TIMEOUT")
+                 "AIE_CASSETTE_FILE", "AIE_CHAT_MODEL", "AIE_SMALL_MODEL", "AIE_EMBEDDING_MODEL", "AIE_TIMEOUT",
+                 "AIE_CASSETTE_REUSE")
 
 
 def execute(path: Path, timeout: int | None = 600, env: dict[str, str] | None = None, save: bool = True) -> float:
@@ -105,13 +106,16 @@ def cassette_path(notebook: Path) -> Path:
     return notebook.with_name(notebook.stem + ".cassette.jsonl")
 
 
-def record(paths: list[str] | None = None, log=print) -> list[tuple[Path, int, float]]:
+def record(paths: list[str] | None = None, log=print, keep: bool = False) -> list[tuple[Path, int, float]]:
     """Re-record each notebook's cassette from a real model: (notebook, recordings, seconds) per notebook.
 
     With OPENAI_API_KEY or OPENAI_BASE_URL set, that provider answers; otherwise the local LLM, served
     over HTTP by ``python -m aie serve`` exactly as :func:`test_real` runs it. The new cassette is
     written beside the old one and replaces it only when the notebook ran to the end, so a failed
-    recording loses nothing. A notebook that makes no chat call gets no cassette."""
+    recording loses nothing, and the other notebooks are still recorded. A notebook that makes no chat
+    call gets no cassette. What a failed run recorded is kept as ``.cassette.jsonl.partial``; with
+    ``keep``, a run sends only the requests that neither that file nor the current cassette answers (for
+    a notebook that failed late, or whose requests changed in one place)."""
     from aie import cassette as cas, config
 
     done, failed = [], []
@@ -120,14 +124,20 @@ def record(paths: list[str] | None = None, log=print) -> list[tuple[Path, int, f
         for nb in find_notebooks(paths):
             target = cassette_path(nb)
             fresh = target.with_name(target.name + ".new")
+            partial = target.with_name(target.name + ".partial")
             fresh.unlink(missing_ok=True)
+            run_env = dict(env, AIE_RECORD="1", AIE_CASSETTE_FILE=str(fresh.resolve()))
+            if keep:
+                run_env["AIE_CASSETTE_REUSE"] = os.pathsep.join(str(p.resolve()) for p in (target, partial) if p.exists())
             try:
-                took = execute(nb, timeout=None, env=dict(env, AIE_RECORD="1", AIE_CASSETTE_FILE=str(fresh.resolve())), save=False)
-            except CellFailed as e:  # keep the old cassette, go on with the next notebook
-                fresh.unlink(missing_ok=True)
+                took = execute(nb, timeout=None, env=run_env, save=False)
+            except CellFailed as e:  # keep the old cassette and what this run recorded; go on with the next notebook
+                if fresh.exists():
+                    os.replace(fresh, partial)
                 log(f"FAILED {nb}: {' '.join(str(e).split())[:300]}", flush=True)
                 failed.append((nb, str(e)))
                 continue
+            partial.unlink(missing_ok=True)
             n = len(cas.load([fresh])) if fresh.exists() else 0
             if n:
                 os.replace(fresh, target)

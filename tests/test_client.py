@@ -389,3 +389,24 @@ def test_the_responses_api_answers_text_with_the_same_model():
 
     with pytest.raises(openai.BadRequestError, match="text in and text out only; 'tools'"):
         client.responses.create(model=aie.model("chat"), input="Hi", tools=[{"type": "web_search"}])
+
+
+def test_a_re_recording_can_reuse_what_was_recorded_before(monkeypatch, offline_server, tmp_path):
+    """`make record KEEP=1`: a request already recorded is answered from the old cassette, and copied to the new one."""
+    old, new = tmp_path / "old.cassette.jsonl", tmp_path / "new.cassette.jsonl"
+    monkeypatch.setenv("OPENAI_BASE_URL", offline_server)
+    monkeypatch.setenv("AIE_CHAT_MODEL", "aie-offline")
+    monkeypatch.setenv("AIE_RECORD", "1")
+    monkeypatch.setenv("AIE_CASSETTE_FILE", str(old))
+    ask(aie.client(), temperature=0)
+    header, first = (json.loads(line) for line in old.read_text().splitlines())
+    first["body"]["choices"][0]["message"]["content"] = "RECORDED BEFORE"
+    old.write_text(json.dumps(header) + "\n" + json.dumps(first) + "\n")
+
+    monkeypatch.setenv("AIE_CASSETTE_FILE", str(new))
+    monkeypatch.setenv("AIE_CASSETTE_REUSE", str(old))
+    live = aie.client()
+    assert ask(live, temperature=0).choices[0].message.content == "RECORDED BEFORE"  # not sent again
+    assert ask(live, temperature=0.5).choices[0].message.content != "RECORDED BEFORE"  # a new request is sent
+    assert [json.loads(line).get("key") for line in new.read_text().splitlines()][1:] == [
+        first["key"], json.loads(new.read_text().splitlines()[2])["key"]]
