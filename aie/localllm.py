@@ -298,7 +298,15 @@ def _as_call(blob: str, tool_names: list[str]) -> dict | None:
     try:
         obj = json.loads(blob)
     except ValueError:
-        return None
+        # The format line in this GGUF's template reads {{"name": ..., "arguments": ...}}, and the model
+        # sometimes copies the doubled braces: read the object inside them.
+        blob = blob.strip()
+        if not (blob.startswith("{{") and blob.endswith("}}")):
+            return None
+        try:
+            obj = json.loads(blob[1:-1])
+        except ValueError:
+            return None
     if not isinstance(obj, dict) or obj.get("name") not in tool_names:
         return None
     args = obj.get("arguments", obj.get("parameters", {}))

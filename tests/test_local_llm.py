@@ -35,6 +35,7 @@ TOOLS = ["get_weather", "send_email"]
      '<tool_call>\n{"name": "launch_rocket", "arguments": {}}\n</tool_call>', []),  # not an offered tool: stays text
     ("It is sunny in Paris.", "It is sunny in Paris.", []),
     ('{"city": "Paris"}', '{"city": "Paris"}', []),  # JSON that names no tool is an answer
+    ('{{"name": "send_email", "arguments": {"to": "a@b.c"}}}', None, [("send_email", {"to": "a@b.c"})]),  # braces copied from the template's format line
 ])
 def test_tool_calls_in_the_models_own_format_become_openai_tool_calls(text, content, calls):
     got_content, got_calls = localllm.parse_tool_calls(text, TOOLS)
