@@ -201,7 +201,11 @@ def test_real_model_calls_tools_and_reads_their_results(qwen):
     assert json.loads(call.function.arguments)["city"] == "Oslo"
     msgs += [{"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
              {"role": "tool", "tool_call_id": call.id, "content": '{"temp_c": -3, "sky": "snow"}'}]
-    r = qwen.chat.completions.create(model=aie.model("chat"), messages=msgs, tools=[WEATHER], temperature=0, max_tokens=60)
+    # tool_choice="none": answer from the result now. Left to choose, this 1.5B model often asks for the same
+    # call again (the agent-loop lesson shows it); what is tested here is that the result reaches the model.
+    r = qwen.chat.completions.create(model=aie.model("chat"), messages=msgs, tools=[WEATHER], tool_choice="none",
+                                     temperature=0, max_tokens=60)
+    assert r.choices[0].message.content, r.choices[0]
     assert "-3" in r.choices[0].message.content or "snow" in r.choices[0].message.content.lower()
 
 
