@@ -959,3 +959,43 @@ class ChromaServer:
 def _stop_servers() -> None:
     for server in list(_RUNNING):
         server.stop(timeout=5)
+
+
+# ---------------------------------------------------------------- ranking metrics
+# The formulas of notebooks/03-retrieval/06-evaluating-retrieval.ipynb, kept here so that later lessons
+# (05-evals/05-rag-and-agents) score a RAG system's retrieval with the same definitions.
+
+
+def _check_ranking(relevant: Sequence[bool], k: int | None = None) -> list[bool]:
+    if isinstance(relevant, (str, bytes)) or not hasattr(relevant, "__iter__"):
+        raise TypeError(f"expected a list of booleans (is the hit at each rank relevant?), got {type(relevant).__name__}")
+    if k is not None and (not isinstance(k, int) or k < 1):
+        raise ValueError(f"k must be a whole number of at least 1 (the cut-off rank), got {k!r}")
+    return [bool(r) for r in relevant]
+
+
+def hit_at(relevant: Sequence[bool], k: int) -> float:
+    """1.0 when a relevant hit is among the first ``k``, else 0.0: did the answer reach the model at all?"""
+    return float(any(_check_ranking(relevant, k)[:k]))
+
+
+def recall_at(relevant: Sequence[bool], k: int, n_relevant: int) -> float:
+    """Share of the ``n_relevant`` relevant chunks found in the first ``k`` hits (for answers that need several)."""
+    flags = _check_ranking(relevant, k)
+    if n_relevant < 1:
+        raise ValueError(f"n_relevant is {n_relevant}: recall needs at least one relevant chunk "
+                         "(leave unanswerable questions out of recall)")
+    return sum(flags[:k]) / n_relevant
+
+
+def reciprocal_rank(relevant: Sequence[bool]) -> float:
+    """1 / rank of the first relevant hit, 0.0 when none is relevant; its mean over questions is MRR."""
+    return next((1 / rank for rank, r in enumerate(_check_ranking(relevant), start=1) if r), 0.0)
+
+
+def ndcg_at(relevant: Sequence[bool], k: int, n_relevant: int) -> float:
+    """nDCG@k with binary relevance: DCG of the ranking over DCG of an ideal one with ``n_relevant`` relevant hits."""
+    flags = _check_ranking(relevant, k)
+    dcg = sum(1 / np.log2(rank + 1) for rank, r in enumerate(flags[:k], start=1) if r)
+    ideal = sum(1 / np.log2(rank + 1) for rank in range(1, min(n_relevant, k) + 1))
+    return float(dcg / ideal) if ideal else 0.0

@@ -356,3 +356,63 @@ def test_over_budget_typical_mistakes_get_their_hints():
         cost = (calls.input_tokens + calls.output_tokens) * o / 1e6
         return sorted(cost.groupby(calls.request).sum().pipe(lambda s: s[s > budget]).index)
     hints(ex.check_over_budget(one_price), "separately")
+
+
+# ---------------------------------------------------------------- 05 RAG and agents
+
+
+def _content_words(text):
+    words = re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower())
+    return {w for w in words if any(ch.isdigit() for ch in w) or (len(w) >= 3 and w not in {"the", "and", "for", "you", "your", "can", "have", "from"})}
+
+
+def claim_supported(claim, source):
+    words, found = _content_words(claim), _content_words(source)
+    numbers = {w for w in words if any(ch.isdigit() for ch in w)}
+    if not words or not numbers <= found:
+        return False
+    return len(words & found) / len(words) >= 0.5
+
+
+def test_claim_support_right_answer_passes():
+    ok(ex.check_claim_support(claim_supported))
+
+
+def test_claim_support_typical_mistakes_get_their_hints():
+    hints(ex.check_claim_support(lambda c, s: True), "every claim is supported")
+    hints(ex.check_claim_support(lambda c, s: False), "no claim is supported")
+    overlap_only = lambda c, s: len(_content_words(c) & _content_words(s)) / len(_content_words(c)) >= 0.5
+    hints(ex.check_claim_support(overlap_only), "every number")
+    hints(ex.check_claim_support(lambda c, s: c in s), "too strict")
+    hints(ex.check_claim_support(lambda c, s: 0.9), "True or False")
+    hints(ex.check_claim_support(lambda c, s: None), "returns None")
+    hints(ex.check_claim_support(claim_supported(" a", "b")), "function itself")
+
+
+def test_failing_transitions_come_from_the_trace_set():
+    transitions = ex.failing_transitions()
+    assert transitions and all(len(t) == 3 for t in transitions)
+    assert all(a != "answer" for a, _, _ in transitions)  # nothing comes after the answer
+
+
+def test_worst_transition_right_answer_passes():
+    from collections import Counter
+    (a, b), _ = Counter((a, b) for a, b, _ in ex.failing_transitions()).most_common(1)[0]
+    ok(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the system prompt: always call search_kb "
+                                  "before answering a policy question, and ask for a missing order id."}))
+
+
+def test_worst_transition_typical_mistakes_get_their_hints():
+    from collections import Counter
+    counts = Counter((a, b) for a, b, _ in ex.failing_transitions()).most_common()
+    (a, b), (a2, b2) = counts[0][0], counts[1][0]
+    fix = "Change the system prompt: always call search_kb before answering a policy question."
+    hints(ex.check_worst_transition({"from": a2, "to": b2, "fix": fix}), "has more")
+    hints(ex.check_worst_transition({"from": "start", "to": "end", "fix": fix}), "not a cell")
+    hints(ex.check_worst_transition({"from": a, "to": b, "fix": "better prompt"}), "sentence or two")
+    hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Make the model smarter so it gets more of these right."}),
+          "name the part")
+    hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the loop so that it retries every failed step twice."}),
+          "aim the fix")
+    hints(ex.check_worst_transition({"from": ..., "to": ..., "fix": ...}), "no answer yet")
+    hints(ex.check_worst_transition(("request", "answer")), "dict")

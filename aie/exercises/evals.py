@@ -453,3 +453,145 @@ def check_over_budget(fn: Callable[..., list]) -> Feedback:
     if got != ["r2", "r3"]:
         return hint(f"expected ['r2', 'r3'] on the checker's calls; got {got}.")
     return passed("an alert per request, from the same ledger the dashboard uses.")
+
+
+# ================================================================== 05 RAG and agents
+
+_ORDERS_SOURCE = "Refunds go back to the original payment method within 5 business days of the return reaching our warehouse."
+_SHIP_SOURCE = "Standard shipping takes 3 to 5 business days and costs 4.90. Orders over 50 ship free."
+_GIFT_SOURCE = "Gift cards are valid for 3 years and cannot be exchanged for cash."
+_RETURN_SOURCE = "You can return an item within 30 days of delivery. Items must be unused and in their original packaging."
+_PASSWORD_SOURCE = "To reset your password, choose Forgot password on the sign-in page; the email arrives within 5 minutes."
+
+# (claim, source, supported?, kind): "number" pairs change one figure of an otherwise copied sentence
+CLAIM_PAIRS = [
+    ("Your refund goes back to your original payment method.", _ORDERS_SOURCE, True, "copy"),
+    ("Refunds arrive within 5 business days after the return reaches the warehouse.", _ORDERS_SOURCE, True, "copy"),
+    ("Refunds arrive within 10 business days after the return reaches the warehouse.", _ORDERS_SOURCE, False, "number"),
+    ("Refunds are paid as store credit.", _ORDERS_SOURCE, False, "new fact"),
+    ("Standard shipping costs 4.90.", _SHIP_SOURCE, True, "copy"),
+    ("Standard shipping costs 5.90.", _SHIP_SOURCE, False, "number"),
+    ("Orders over 50 ship free.", _SHIP_SOURCE, True, "copy"),
+    ("Orders over 30 ship free.", _SHIP_SOURCE, False, "number"),
+    ("Gift cards are valid for 3 years.", _GIFT_SOURCE, True, "copy"),
+    ("Gift cards can be exchanged for cash.", _GIFT_SOURCE, False, "negation"),
+    ("You have 30 days from delivery to return an item.", _RETURN_SOURCE, True, "paraphrase"),
+    ("You can return an item within 60 days of delivery.", _RETURN_SOURCE, False, "number"),
+    ("To reset your password, use Forgot password on the sign-in page.", _PASSWORD_SOURCE, True, "copy"),
+    ("Password resets are handled by phone support.", _PASSWORD_SOURCE, False, "new fact"),
+]
+
+
+@exercise("evals-rag-claim-support")
+def check_claim_support(fn: Callable[[str, str], bool]) -> Feedback:
+    """``claim_supported(claim, source)``: agreement with 14 labelled pairs, at least 12 right."""
+    if not callable(fn):
+        return hint("pass the function itself, `claim_supported`, not the result of calling it.")
+    got = []
+    for claim, source, _, _ in CLAIM_PAIRS:
+        try:
+            value = fn(claim, source)
+        except Exception as e:
+            return hint(f"on the claim {claim!r} your function raised {type(e).__name__}: {e}.")
+        if value is None or value is Ellipsis:
+            return hint("your function returns None: return True when the source supports the claim, else False.")
+        if not isinstance(value, (bool, np.bool_)):
+            return hint(f"return True or False, not {type(value).__name__}: a score needs a threshold to become a verdict.")
+        got.append(bool(value))
+    labels = [p[2] for p in CLAIM_PAIRS]
+    right = sum(g == y for g, y in zip(got, labels))
+    if all(got):
+        return hint("your check says every claim is supported: it can never catch an invented fact.")
+    if not any(got):
+        return hint("your check says no claim is supported: a judge that always says no is as useless as one "
+                    "that always says yes.")
+    missed_numbers = [c for (c, _, y, kind), g in zip(CLAIM_PAIRS, got) if kind == "number" and g and not y]
+    if len(missed_numbers) >= 2:
+        return hint(f"{len(missed_numbers)} claims that change a number were judged supported, e.g. "
+                    f"{missed_numbers[0]!r}: require every number in the claim to appear in the source.")
+    flagged = [c for (c, _, y, _), g in zip(CLAIM_PAIRS, got) if y and not g]
+    if len(flagged) >= 2:
+        return hint(f"{len(flagged)} supported claims were judged unsupported, e.g. {flagged[0]!r}: the threshold "
+                    "is too strict for paraphrases (compare content words, not whole sentences).")
+    if right < 12:
+        return hint(f"{right} of {len(CLAIM_PAIRS)} pairs right; the checker wants at least 12.")
+    wrong = [c for (c, _, y, _), g in zip(CLAIM_PAIRS, got) if g != y]
+    note = f" It still gets {wrong[0]!r} wrong: word checks cannot read a negation." if wrong else ""
+    return passed(f"{right} of {len(CLAIM_PAIRS)} pairs right, for free, before any model call.{note}")
+
+
+def _agent_states(spans: list[dict]) -> list[str]:
+    seq = ["request"]
+    for span in spans[1:]:
+        if span["name"] == "chat":
+            if span["attributes"].get("finish_reason") != "tool_calls":
+                seq.append("answer")
+        else:
+            error = '"error"' in str(span["attributes"].get("result", ""))
+            seq.append(span["attributes"]["tool"] + (" (error)" if error else ""))
+    return seq
+
+
+_FIRST_STEP = {"did not ask for the missing order id", "missed the help article", "wrong tool or arguments"}
+
+
+def failing_transitions() -> list[tuple[str, str, str]]:
+    """``(from, to, failure mode)`` of every failing support-agent trace, recomputed from the trace set."""
+    from aie import evals
+
+    t = evals.traces(labelled_only=True)
+    out = []
+    for r in t[(t.system == "support-agent") & (t.label == "fail")].itertuples():
+        seq = _agent_states(r.spans)
+        if r.failure_mode in _FIRST_STEP:
+            i = 1
+        elif r.failure_mode == "followed an injected instruction":
+            i = next(i for i, s in enumerate(seq) if s.startswith("send_email"))
+        else:
+            i = next(i for i, s in enumerate(seq) if s == "answer")
+        out.append((seq[i - 1], seq[i], r.failure_mode))
+    return out
+
+
+_PARTS = ("prompt", "description", "tool", "loop", "instruction")
+_MODE_WORDS = {
+    "missed the help article": ("search_kb", "help", "article", "search"),
+    "did not ask for the missing order id": ("order id", "ask", "missing"),
+    "raw error shown to the customer": ("error",),
+    "multi-step task left unfinished": ("step", "finish", "next", "continue", "e-mail", "email"),
+    "unsupported request not acknowledged": ("unsupported", "cannot", "can't", "acknowledge"),
+    "wrong tool or arguments": ("argument", "description", "tool"),
+    "followed an injected instruction": ("inject", "instruction", "untrusted", "confirm"),
+}
+
+
+@exercise("evals-rag-worst-transition")
+def check_worst_transition(answer: Any) -> Feedback:
+    """``{"from", "to", "fix"}``: the cell of the failure heatmap with most runs, and a fix aimed at its failure modes."""
+    from collections import Counter
+
+    if not isinstance(answer, dict) or not {"from", "to", "fix"} <= set(answer):
+        return hint('give a dict with the keys "from", "to" and "fix".')
+    if any(answer[k] is Ellipsis or answer[k] is None for k in ("from", "to", "fix")):
+        return hint("no answer yet: replace each `...` with your answer and run the cell again.")
+    transitions = failing_transitions()
+    counts = Counter((a, b) for a, b, _ in transitions)
+    (top_from, top_to), n = counts.most_common(1)[0]
+    got = (str(answer["from"]).strip(), str(answer["to"]).strip())
+    if got != (top_from, top_to):
+        if got in counts:
+            return hint(f"{got[0]} -> {got[1]} has {counts[got]} failing runs; another cell of the heatmap has more.")
+        return hint(f"{got[0]!r} -> {got[1]!r} is not a cell of the heatmap: use the state names exactly as in its "
+                    "axes (rows: last good state, columns: where the run failed).")
+    fix = str(answer["fix"]).lower()
+    if len(fix.split()) < 8:
+        return hint("write the fix as a sentence or two: what you would change, and how.")
+    if not any(p in fix for p in _PARTS):
+        return hint("name the part of the agent you would change: its system prompt, a tool's description, a tool, "
+                    "or the loop.")
+    modes = Counter(m for a, b, m in transitions if (a, b) == (top_from, top_to))
+    main = modes.most_common(1)[0][0]
+    if not any(w in fix for w in _MODE_WORDS.get(main, ())):
+        return hint(f"most runs in that cell fail with '{main}' ({modes[main]} of {n}); aim the fix at that.")
+    return passed(f"{top_from} -> {top_to} holds {n} of {len(transitions)} failing runs; fixing that one decision "
+                  "is worth more than polishing the answers.")
