@@ -44,8 +44,11 @@ def async_client(client: openai.OpenAI | None = None) -> openai.AsyncOpenAI:
         from aie.clients import make_client
 
         client = make_client(quiet=True)
+    from aie.clients import CourseTransport
+    from aie.offline.transport import OfflineTransport
+
     transport = getattr(getattr(client, "_client", None), "_transport", None)
-    if not isinstance(transport, httpx.BaseTransport):
+    if not isinstance(transport, (CourseTransport, OfflineTransport)):
         raise TypeError(
             "async_client() needs a client made by aie.client(): it reuses that client's transport, which keeps "
             f"the ledger and the cassettes; got {type(client).__name__}"
