@@ -28,7 +28,7 @@ def _tool(name: str, description: str | None, schema: dict | None = None) -> Any
 NAME_OK = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@exercise("orchestration-mcp-ex-names")
+@exercise("orchestration-mcp-names")
 def check_mcp_to_openai(fn: Callable[[str, Any], dict]) -> Feedback:
     if not callable(fn):
         return hint("pass the function itself: ex.check_mcp_to_openai(mcp_to_openai)")
@@ -94,7 +94,7 @@ CLEAN = [
 ]
 
 
-@exercise("orchestration-mcp-ex-poison")
+@exercise("orchestration-mcp-poison")
 def check_poison_scan(fn: Callable[[str], bool]) -> Feedback:
     if not callable(fn):
         return hint("pass the function itself: ex.check_poison_scan(looks_poisoned)")
@@ -123,7 +123,7 @@ def check_poison_scan(fn: Callable[[str], bool]) -> Feedback:
 # ------------------------------------------------------------------ 1. a typed tool's schema
 
 
-@exercise("orchestration-framework-ex-schema")
+@exercise("orchestration-framework-schema")
 def check_framework_tool(fn: Callable[..., Any]) -> Feedback:
     """The schema pydantic-ai builds from the function must match schedule_callback's contract."""
     if not callable(fn):
@@ -167,7 +167,7 @@ INVALID = [
 ]
 
 
-@exercise("orchestration-framework-ex-output")
+@exercise("orchestration-framework-output")
 def check_refund_decision(model: Any) -> Feedback:
     from pydantic import BaseModel, ValidationError
 
