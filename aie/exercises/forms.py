@@ -11,11 +11,31 @@ the rubric in the solution dropdown and for a human reader.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 from aie.check import Feedback, hint, passed
 
 VERDICTS = ("supported", "contradicted", "cannot tell")
+
+
+def unanswered(answer: Any) -> bool:
+    """True for the learner cell as handed out: ``[...]``, or a dict whose values are all ``...`` or ``[...]``."""
+    def blank(v: Any) -> bool:
+        return v is ... or (isinstance(v, (list, tuple)) and list(v) == [...])
+    if isinstance(answer, dict):
+        return bool(answer) and all(blank(v) or (isinstance(v, str) and k == "model") for k, v in answer.items())
+    return blank(answer)
+
+
+def placeholders(fn: Callable[[Any], Feedback]) -> Callable[[Any], Feedback]:
+    """Answer the untouched learner cell with "no answer yet" rather than a complaint about its shape."""
+    @functools.wraps(fn)
+    def checked(answer: Any) -> Feedback:
+        if unanswered(answer):
+            return hint("no answer yet: replace each `...` with your answer and run the cell again.")
+        return fn(answer)
+    return checked
 
 
 def grade_claims(answer: Any, truth: dict[str, str], why: dict[str, str], success: str) -> Feedback:

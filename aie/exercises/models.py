@@ -7,6 +7,7 @@ import math
 from typing import Any, Callable
 
 from aie import prices
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 # ------------------------------------------------------------------ 01 the chat API
@@ -102,6 +103,7 @@ def _is_korean(text: str) -> bool:
 
 
 @exercise("models-tokens-estimate")
+@placeholders
 def check_token_estimate(fn) -> Feedback:
     """A token estimate from characters alone: within 15% on the total of TOKEN_SAMPLES and 35% on each text."""
     from aie import tokens
@@ -110,7 +112,10 @@ def check_token_estimate(fn) -> Feedback:
         return hint("define a function `estimate_tokens(text)` that returns a number, and pass the function itself.")
     rows = []
     for text in TOKEN_SAMPLES:
-        est = float(fn(text))
+        got = fn(text)
+        if got is None:
+            return hint("your function returns None: `return` the estimate, a number.")
+        est = float(got)
         rows.append((text, est, tokens.count(text, "o200k_base")))
     true_total, est_total = sum(r[2] for r in rows), sum(r[1] for r in rows)
     worst = max(rows, key=lambda r: abs(r[1] - r[2]) / r[2])
@@ -190,6 +195,7 @@ def per_thousand(input_tokens: int, output_tokens: int, model_id: str = "gpt-4.1
 
 
 @exercise("models-tokens-two-fixes")
+@placeholders
 def check_two_fixes(answer) -> Feedback:
     """Which fix saves more per 1,000 requests on gpt-4.1-mini: half the context (3,200 -> 2,000 input tokens) or
     shorter answers (250 -> 120 output tokens)? Answer {"better": "A" or "B", "saving_usd": the better one's saving}."""
@@ -426,12 +432,13 @@ ADAPT_OPTIONS = {"prompt", "rag", "fine-tune"}
 
 
 @exercise("models-adapt-plan")
+@placeholders
 def check_adaptation_plan(answer) -> Feedback:
     """Open-ended: an adaptation plan for a task of the learner's (the shape is verified, not the idea)."""
     from aie.exercises.forms import grade_open
 
     problem = grade_open(answer, {"task": 5, "first_try": 0, "why": 10, "measure": 8, "n_examples": 0, "switch_if": 8})
-    if problem:
+    if problem is not None:
         return problem
     first = str(answer["first_try"]).strip().lower().replace("finetune", "fine-tune").replace("fine tune", "fine-tune")
     if first not in ADAPT_OPTIONS:

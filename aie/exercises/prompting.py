@@ -6,6 +6,7 @@ import json
 import re
 
 from aie import prices
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 LABELS = ("billing", "bug", "account", "feature_request")
@@ -134,6 +135,7 @@ def usd_per_1000_correct(style: str, model_id: str = "gpt-4.1-mini") -> float:
 
 
 @exercise("prompting-cot-decide")
+@placeholders
 def check_cot_decision(answer) -> Feedback:
     """The cheapest style per correct answer among those at 70% accuracy or more, and its cost per 1,000 correct answers."""
     if not isinstance(answer, dict) or not {"style", "usd_per_1000_correct"} <= set(answer):
@@ -296,6 +298,7 @@ def strict_problem(schema: dict) -> str:
 
 
 @exercise("prompting-structured-diagnose")
+@placeholders
 def check_schema_diagnosis(answer) -> Feedback:
     """For each schema in TICKET_SCHEMAS: 'ok', 'not all required', 'open object' or 'too loose'."""
     if not isinstance(answer, dict) or set(answer) != set(TICKET_SCHEMAS):
@@ -425,12 +428,13 @@ def _check_v3_text(text) -> Feedback:
 
 
 @exercise("prompting-registry-v3-plan")
+@placeholders
 def check_v3_plan(answer) -> Feedback:
     """Open-ended: version 3 of ticket_router with the failure it targets and how it will be compared with v2."""
     from aie.exercises.forms import grade_open
 
     problem = grade_open(answer, {"yaml": 0, "failure": 8, "hypothesis": 8, "measure": 10})
-    if problem:
+    if problem is not None:
         return problem
     fb = _check_v3_text(answer["yaml"])
     if not fb.passed:

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 _STOP = set("""a an and are as at be by can do does for from how i in is it its me my of on or so
@@ -106,32 +107,59 @@ def _fixed_reference(text: str, size: int, overlap: int) -> list[str]:
     return out
 
 
-@exercise("retrieval-chunk-fixed")
-def check_fixed_strings(fn: Callable[[str, int, int], list]) -> Feedback:
-    """Fixed-size character windows with overlap, as strings."""
-    if (bad := _callable(fn, "fixed_strings")):
-        return bad
-    text = "".join(chr(97 + i % 26) for i in range(1000))  # 1,000 characters, easy to compare
-    for size, overlap in [(100, 20), (300, 0), (250, 50), (1000, 100), (64, 63)]:
-        got = fn(text, size, overlap)
-        want = _fixed_reference(text, size, overlap)
-        if not isinstance(got, list) or not all(isinstance(c, str) for c in got):
-            return hint("return a list of strings, one per chunk (slice the text: text[start:end]).")
-        if got == want:
-            continue
-        if any(len(c) > size for c in got):
-            return hint(f"with size={size} a chunk has {max(map(len, got))} characters; no chunk may be longer than size.")
-        if got and not text.endswith(got[-1]):
-            return hint(f"with size={size}, overlap={overlap} the last chunk does not reach the end of the text: "
-                        "the final characters are lost.")
-        if got == _fixed_reference(text, size, 0) and overlap:
-            return hint("your chunks do not overlap: step forward by size - overlap characters, not by size.")
-        if len(got) > len(want) and got[:len(want)] == want:
-            return hint(f"with size={size}, overlap={overlap} you return {len(got) - len(want)} extra chunk(s) at the end "
-                        "that are already inside the previous one: stop once a window reaches the end of the text.")
-        return hint(f"with size={size}, overlap={overlap} expected {len(want)} chunks starting at "
-                    f"0, {size - overlap}, {2 * (size - overlap)}, ...; you returned {len(got)}.")
-    return passed("fixed windows are the baseline every other splitter is compared with.")
+# The sentence splitter of 02-chunking.ipynb (the lesson writes it out; the checker needs its own copy).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*`])|\n\s*\n|\n(?=\s*(?:[-*|#]|\d+\.)\s)")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    spans = [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), a + len(text[a:b].rstrip())) for a, b in spans]
+
+
+def _fixed_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    step, spans = size - overlap, []
+    for start in range(0, len(text), step):
+        spans.append((start, min(start + size, len(text))))
+        if start + size >= len(text):
+            break
+    return spans
+
+
+def sentences_cut(text: str, size: int, overlap: int) -> int:
+    """Sentences of ``text`` that no fixed window holds whole."""
+    windows = _fixed_spans(text, size, overlap)
+    return sum(not any(s <= a and b <= e for s, e in windows) for a, b in _sentence_spans(text))
+
+
+@exercise("retrieval-chunk-overlap")
+@placeholders
+def check_overlap_needed(answer: Any) -> Feedback:
+    """Security page, 600-character windows: sentences cut at overlap 0, the smallest overlap (multiple of 10) that
+    cuts none, and the number of chunks it needs."""
+    from aie import retrieval
+
+    keys = {"cut_at_0", "overlap", "n_chunks"}
+    if not isinstance(answer, dict) or not keys <= set(answer):
+        return hint(f"answer with a dict with the keys {sorted(keys)}.")
+    text = next(p for p in retrieval.load_pages() if p.id == "book/kb/security").text
+    cut0 = sentences_cut(text, 600, 0)
+    overlap = next(o for o in range(0, 600, 10) if sentences_cut(text, 600, o) == 0)
+    n = len(_fixed_spans(text, 600, overlap))
+    n0 = len(_fixed_spans(text, 600, 0))
+    if answer["cut_at_0"] != cut0:
+        return hint("count the sentences (`sentence_spans(text)`) that are not inside any single window of "
+                    "`fixed_chunks(text, 600, 0)`: a sentence is whole when start <= a and b <= end for some window.")
+    if answer["overlap"] != overlap:
+        got = answer["overlap"]
+        if isinstance(got, int) and 0 <= got < 600 and sentences_cut(text, 600, got) == 0:
+            return hint(f"no sentence is cut at {got}, but a smaller multiple of 10 does it too: try them in order.")
+        return hint("try overlaps 0, 10, 20, ... and stop at the first one where no sentence is cut.")
+    if answer["n_chunks"] != n:
+        return hint(f"count the windows of `fixed_chunks(text, 600, {overlap})`.")
+    return passed(f"{cut0} of {len(_sentence_spans(text))} sentences are cut without overlap; it takes {overlap} "
+                  f"characters of overlap to cut none, and {n} chunks instead of {n0} (+{100 * (n - n0) / n0:.0f}% to "
+                  "embed, store and search). Cutting at sentence boundaries gets there without paying for the overlap.")
 
 
 def _pack_reference(sentences: list[str], max_tokens: int, count) -> list[str]:
@@ -207,6 +235,7 @@ def faq_similarities() -> list[float]:
 
 
 @exercise("retrieval-emb-threshold")
+@placeholders
 def check_faq_threshold(answer: Any) -> Feedback:
     """A similarity threshold that never answers with a wrong FAQ entry and misses as few right ones as possible."""
     if not isinstance(answer, dict) or not {"threshold", "wrong_answers", "missed"} <= set(answer):
@@ -353,6 +382,7 @@ def _rrf_reference(rankings: list[list[str]], k: int = 60) -> list[str]:
 
 
 @exercise("retrieval-better-consensus")
+@placeholders
 def check_consensus(answer: Any) -> Feedback:
     """Two rankings where RRF (k=60) puts first an id that neither ranking puts first."""
     if not isinstance(answer, (list, tuple)) or len(answer) != 2 or not all(isinstance(r, (list, tuple)) for r in answer):
@@ -423,6 +453,7 @@ def _ndcg(flags: list[bool], n_relevant: int, k: int = 5) -> float:
 
 
 @exercise("retrieval-eval-disagree")
+@placeholders
 def check_disagree(answer: Any) -> Feedback:
     """Two top-5 relevance lists for one question: A has the higher reciprocal rank, B the higher nDCG@5."""
     if not isinstance(answer, dict) or not {"A", "B", "n_relevant"} <= set(answer):
@@ -457,6 +488,7 @@ METRIC_FOR = {"one_result": {"hit@1"}, "five_to_model": {"hit@5"}}
 
 
 @exercise("retrieval-eval-choose")
+@placeholders
 def check_choose(answer: Any) -> Feedback:
     """Which metric decides for a one-result box and for five chunks sent to a model, and whether the data show
     that hybrid beats dense at 5."""
@@ -489,6 +521,7 @@ RETRIEVAL_DECISIONS = {"adopt", "reject", "need more data"}
 
 
 @exercise("retrieval-eval-open")
+@placeholders
 def check_retrieval_experiment(answer: Any) -> Feedback:
     """Open-ended: a retrieval change measured on the labelled questions (the numbers' consistency is verified)."""
     from aie import data
@@ -496,7 +529,7 @@ def check_retrieval_experiment(answer: Any) -> Feedback:
 
     problem = grade_open(answer, {"change": 5, "hypothesis": 8, "metric": 0, "before": 0, "after": 0,
                                   "interval": 0, "n": 0, "decision": 0})
-    if problem:
+    if problem is not None:
         return problem
     if answer["metric"] not in ("hit@1", "hit@5", "MRR", "nDCG@5"):
         return hint("`metric` is one of the table's columns: 'hit@1', 'hit@5', 'MRR' or 'nDCG@5'.")

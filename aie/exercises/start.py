@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aie import prices
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 VALID_ROLES = {"system", "developer", "user", "assistant", "tool"}
@@ -51,6 +52,7 @@ def lever_savings(requests: int = 1000) -> dict[str, float]:
 
 
 @exercise("start-cost-levers")
+@placeholders
 def check_cost_levers(answer) -> Feedback:
     """Rank three cost levers by the money they save, biggest saving first."""
     savings = lever_savings()
@@ -76,13 +78,14 @@ PLAN_FIELDS = {"task": 5, "input": 3, "output": 3, "check": 8}
 
 
 @exercise("start-plan")
+@placeholders
 def check_plan(answer) -> Feedback:
     """Open-ended: a project idea with a check and a cost estimate (the estimate is verified)."""
     from aie.exercises.forms import grade_open
 
     problem = grade_open(answer, {**PLAN_FIELDS, "model": 0, "requests_per_day": 0, "input_tokens": 0,
                                   "output_tokens": 0, "usd_per_day": 0})
-    if problem:
+    if problem is not None:
         return problem
     try:
         rates = prices.per_million(str(answer["model"]), "openai")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, close, exercise, hint, passed
 from aie.exercises.forms import grade_claims, grade_open
 
@@ -87,6 +88,7 @@ def _verdict(flag: bool) -> str:
 
 
 @exercise("survey-who-claims")
+@placeholders
 def check_who_claims(answer: Any) -> Feedback:
     """Four claims about who answered the 2025-2026 surveys, each checked against the tables."""
     from aie import data
@@ -112,13 +114,14 @@ OPEN_TABLES = {"amplify_survey": "id", "aiewf_2025": "id", "stackoverflow_ai": "
 
 
 @exercise("survey-who-open")
+@placeholders
 def check_claim_review(answer: Any) -> Feedback:
     """Open-ended: a claim of the learner's choice, checked against named rows of a course table."""
     from aie import data
 
     problem = grade_open(answer, {"claim": 5, "table": 0, "rows": 0, "verdict": 0, "why": 15},
                          placeholder_words={"...", "your claim"})
-    if problem:
+    if problem is not None:
         return problem
     table = answer["table"]
     if table not in OPEN_TABLES:
@@ -140,6 +143,7 @@ def check_claim_review(answer: Any) -> Feedback:
 
 
 @exercise("survey-build-claims")
+@placeholders
 def check_build_claims(answer: Any) -> Feedback:
     """Three claims about use cases and prompt updates in the 2025 survey."""
     two, three = amplify_value("2025-use-cases-2plus"), amplify_value("2025-use-cases-3plus")
@@ -157,6 +161,7 @@ def check_build_claims(answer: Any) -> Feedback:
 
 
 @exercise("survey-build-cost-claims")
+@placeholders
 def check_cost_claims(answer: Any) -> Feedback:
     """Four claims about cost and prompt management, where some cannot be decided from the tables."""
     regularly, sometimes = amplify_value("2026-cost-regularly"), amplify_value("2026-cost-sometimes")
@@ -178,6 +183,7 @@ def check_cost_claims(answer: Any) -> Feedback:
 
 
 @exercise("survey-agents-claims")
+@placeholders
 def check_agents_claims(answer: Any) -> Feedback:
     """Three claims about write access of agents in production, 2025 to 2026."""
     before, after = amplify_value("2025-agents-write-access"), amplify_value("2026-agents-write-access")
@@ -194,6 +200,7 @@ def check_agents_claims(answer: Any) -> Feedback:
 
 
 @exercise("survey-agents-vector-claims")
+@placeholders
 def check_vector_claims(answer: Any) -> Feedback:
     """Three claims about vector databases in the 2025 survey."""
     dedicated = amplify_value("2025-vector-db-dedicated")
@@ -226,6 +233,7 @@ DISTRUST = ["Somewhat distrust", "Highly distrust"]
 
 
 @exercise("survey-so-trust-claims")
+@placeholders
 def check_trust_claims(answer: Any) -> Feedback:
     """Four claims about trust in the accuracy of AI tools (AIAcc), 2025."""
     trust = so_percent(2025, "AIAcc", "All Respondents", TRUST)
@@ -247,6 +255,7 @@ def check_trust_claims(answer: Any) -> Feedback:
 
 
 @exercise("survey-so-use-claims")
+@placeholders
 def check_use_claims(answer: Any) -> Feedback:
     """Three claims about AI use and trust among professional developers, 2025 (one needs counts, not shares)."""
     pros_use = so_percent(2025, "AISelect", "Professional Developers", USE_2025)
