@@ -19,6 +19,8 @@ from aie.notebooks import REPO, SOLUTION_START, find_notebooks
 LABEL = re.compile(r":::\{exercise\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(\S+)")
 MINUTES_FUNCTION = 15  # the learner writes a function
 MINUTES_VALUE = 10  # the learner computes or writes one value
+MINUTES_OPEN = 30  # an open-ended exercise ("**Open-ended.**" in its box): design, run, write up
+OPEN_MARK = "**Open-ended.**"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def exercises_in(path: Path) -> list[Exercise]:
     modules: dict[str, str] = {}
     found: list[Exercise] = []
     pending: str | None = None
+    open_ended = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             if pending and cell.source.lstrip().startswith(SOLUTION_START):
@@ -95,6 +98,7 @@ def exercises_in(path: Path) -> list[Exercise]:
             labels = LABEL.findall(cell.source)
             if labels:
                 pending = labels[-1]
+                open_ended = OPEN_MARK in cell.source
             continue
         if cell.cell_type != "code" or (tree := _code(cell.source)) is None:
             continue
@@ -103,8 +107,8 @@ def exercises_in(path: Path) -> list[Exercise]:
             module, function, answer = call
             checker = getattr(importlib.import_module(module), function).exercise_id
             defines_function = any(isinstance(n, ast.FunctionDef) for n in tree.body)
-            found.append(Exercise(pending, rel, module, function, checker, answer,
-                                  MINUTES_FUNCTION if defines_function else MINUTES_VALUE))
+            minutes = MINUTES_OPEN if open_ended else MINUTES_FUNCTION if defines_function else MINUTES_VALUE
+            found.append(Exercise(pending, rel, module, function, checker, answer, minutes))
             pending = None
     if pending:
         raise ValueError(f"{path}: exercise {pending!r} has no learner cell calling a checker")

@@ -79,21 +79,22 @@ def copies(tmp_path_factory) -> dict[str, Path]:
 def graded_class(copies, tmp_path_factory):
     subs = tmp_path_factory.mktemp("submissions")
     right = {**solutions(GETTING_STARTED), **solutions(TEAMS)}
-    gs_right = {"my_messages": right["start-ex-messages"], "cost_per_1000": right["start-ex-cost"]}
-    teams_right = {"exactly_two": right["survey-build-1"], "daily_share_of_monthly": right["survey-build-2"],
-                   "cost_at_least_sometimes": right["survey-build-3"]}
+    gs_right = {"my_messages": right["start-ex-messages"], "lever_ranking": right["start-ex-levers"],
+                "my_plan": right["start-ex-plan"]}
+    teams_right = {"build_verdicts": right["survey-build-claims"], "cost_verdicts": right["survey-build-cost-claims"]}
 
     # alice: everything right
     hand_in(answered(copies["getting-started"], gs_right), subs / "alice" / "getting-started.ipynb")
     hand_in(answered(copies["02-how-teams-build"], teams_right), subs / "alice" / "02-how-teams-build.ipynb")
 
-    # bob: the roles in the wrong order; one request's cost, with the checker cell rewritten to print a pass
+    # bob: the roles in the wrong order; the levers in the order most people guess, with the checker cell
+    # rewritten to print a pass; no plan
     hand_in(answered(copies["getting-started"], {
         "my_messages": 'my_messages = [{"role": "user", "content": "How do I reverse a list?"},\n'
                        '               {"role": "system", "content": "You are a patient Python tutor."}]\n'
                        "ex.check_messages(my_messages)",
-        "cost_per_1000": right["start-ex-cost"].replace("ex.check_cost_per_1000(cost_per_1000)", "")
-        + "\ncost_per_1000 = cost_per_1000 / 1000\nprint('✅ Correct [start-cost]: well done.')"}),
+        "lever_ranking": right["start-ex-levers"].replace("ex.check_cost_levers(lever_ranking)", "")
+        + "\nlever_ranking = ['C', 'A', 'B']\nprint('✅ Correct [start-cost-levers]: well done.')"}),
         subs / "bob" / "getting-started.ipynb")
 
     # carol: right answers, checker calls deleted, cells moved and deleted, a cell that raises first
@@ -113,11 +114,11 @@ def graded_class(copies, tmp_path_factory):
     answer(learner_cell(nb, "my_messages"),
         "import os\nmy_messages = [os.environ.get('OPENAI_API_KEY', 'no key')]\n"
         "from aie.check import REGISTRY, Feedback\n"
-        "REGISTRY['start-messages'] = REGISTRY['start-cost'] = lambda answer: Feedback(True, 'fine')\n"
-        "ex.check_messages = ex.check_cost_per_1000 = lambda answer: print('✅ Correct')\n"
+        "REGISTRY['start-messages'] = REGISTRY['start-cost-levers'] = lambda answer: Feedback(True, 'fine')\n"
+        "ex.check_messages = ex.check_cost_levers = lambda answer: print('✅ Correct')\n"
         "print('AIE-GRADE-0000 ' + '{\"label\": \"start-ex-messages\", \"passed\": true, \"message\": \"\"}')\n"
         "print('x' * 3_000_000)")
-    learner_cell(nb, "cost_per_1000").source = "cost_per_1000 = '✅'\nex.check_cost_per_1000(cost_per_1000)"
+    learner_cell(nb, "lever_ranking").source = "lever_ranking = '✅'\nex.check_cost_levers(lever_ranking)"
     hand_in(nb, subs / "mallory" / "getting-started.ipynb")
 
     # dave: a flat folder, and an old notebook format (v3), right answers
@@ -142,17 +143,14 @@ def graded_class(copies, tmp_path_factory):
     return result, out
 
 
-GS = ["start-ex-messages", "start-ex-cost"]
-TEAMS_EX = ["survey-build-1", "survey-build-2", "survey-build-3"]
+GS = ["start-ex-messages", "start-ex-levers", "start-ex-plan"]
+TEAMS_EX = ["survey-build-claims", "survey-build-cost-claims"]
 
 
 def expected_grades() -> dict[tuple[str, str, str], bool]:
-    passed = {("alice", "getting-started"): [True, True], ("alice", "02-how-teams-build"): [True, True, True],
-              ("bob", "getting-started"): [False, False],
-              ("carol", "getting-started"): [True, True], ("carol", "02-how-teams-build"): [True, True, True],
-              ("mallory", "getting-started"): [False, False], ("dave", "02-how-teams-build"): [True, True, True],
-              ("eve", "getting-started"): [False, False], ("frank", "getting-started"): [False, False],
-              ("grace", "getting-started"): [False, False]}
+    passed = {("alice", "getting-started"): [True, True, True], ("alice", "02-how-teams-build"): [True, True],
+              ("carol", "getting-started"): [True, True, True], ("carol", "02-how-teams-build"): [True, True],
+              ("dave", "02-how-teams-build"): [True, True]}
     table = {}
     for student in ["alice", "bob", "carol", "mallory", "dave", "eve", "frank", "grace", "heidi", "ivan"]:
         for notebook, labels in (("getting-started", GS), ("02-how-teams-build", TEAMS_EX)):
@@ -174,14 +172,15 @@ def test_the_class_gets_exactly_the_expected_grades(graded_class):
 def test_every_row_says_why_an_exercise_did_not_pass(graded_class):
     rows = {(r.student, r.notebook, r.exercise): r for r in graded_class[0].rows}
     assert "first message should be the system" in rows[("bob", "getting-started", "start-ex-messages")].hint
-    assert "one request" in rows[("bob", "getting-started", "start-ex-cost")].hint  # its printed ✅ did not count
-    assert "ZeroDivisionError" in rows[("carol", "02-how-teams-build", "survey-build-1")].notes
+    assert "compare A and B again" in rows[("bob", "getting-started", "start-ex-levers")].hint  # its printed ✅ did not count
+    assert "no answer yet" in rows[("bob", "getting-started", "start-ex-plan")].hint
+    assert "ZeroDivisionError" in rows[("carol", "02-how-teams-build", "survey-build-claims")].notes
     assert "printed too much" in rows[("mallory", "getting-started", "start-ex-messages")].notes
     assert "is not defined" in rows[("eve", "getting-started", "start-ex-messages")].error
-    assert "not a notebook: the JSON has no 'nbformat'" in rows[("frank", "getting-started", "start-ex-cost")].error
-    assert "invalid JSON at line 1" in rows[("grace", "getting-started", "start-ex-cost")].error
+    assert "not a notebook: the JSON has no 'nbformat'" in rows[("frank", "getting-started", "start-ex-levers")].error
+    assert "invalid JSON at line 1" in rows[("grace", "getting-started", "start-ex-levers")].error
     assert "no .ipynb file in heidi/ (found notes.txt)" in rows[("heidi", "heidi", "")].error
-    assert rows[("heidi", "getting-started", "start-ex-cost")].error == "not submitted"
+    assert rows[("heidi", "getting-started", "start-ex-levers")].error == "not submitted"
     assert "not a notebook of this course" in rows[("ivan", "homework.ipynb", "")].error
     assert "whose is it?" in rows[("(unknown)", "getting-started.ipynb", "")].error
     for row in rows.values():
@@ -215,8 +214,8 @@ def test_summaries_and_chart(graded_class):
     assert (students["bob"]["passed"], students["bob"]["exercises"]) == (0, 5)
     exercises = {e["exercise"]: e for e in result.by_exercise}
     assert (exercises["start-ex-messages"]["passed"], exercises["start-ex-messages"]["students"]) == (2, 10)
-    assert (exercises["survey-build-1"]["passed"], exercises["survey-build-1"]["students"]) == (3, 10)
-    assert exercises["survey-build-1"]["top_hint"] == ""  # nobody got a hint: the others did not hand it in
+    assert (exercises["survey-build-claims"]["passed"], exercises["survey-build-claims"]["students"]) == (3, 10)
+    assert exercises["survey-build-claims"]["top_hint"] == ""  # nobody got a hint: the others did not hand it in
     names = sorted(p.name for p in result.files)
     assert names == ["grades.csv", "grades_by_exercise.csv", "grades_by_student.csv", "grades_pass_rates.png"]
     assert (out.parent / "grades_pass_rates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -227,13 +226,13 @@ def test_summaries_and_chart(graded_class):
 # --- a notebook that never ends, a check that never ends, a kernel that dies ---------------------------
 
 def tiny_lesson() -> nbformat.NotebookNode:
-    """A master notebook with one exercise (the cost exercise), so runs take a second or two."""
+    """A master notebook with one exercise (the break-even exercise), so runs take a second or two."""
     return new_notebook(cells=[
-        new_code_cell("from aie.exercises import start as ex"),
-        new_markdown_cell(":::{exercise}\n:label: tiny-cost\nCompute it.\n:::"),
-        new_code_cell("cost_per_1000 = ...\nex.check_cost_per_1000(cost_per_1000)"),
-        new_markdown_cell(":::{solution-start} tiny-cost\n:class: dropdown\n:::"),
-        new_code_cell("cost_per_1000 = ex.cost_of_workload('gpt-4.1-mini', 1000, 800, 200)\nex.check_cost_per_1000(cost_per_1000)"),
+        new_code_cell("from aie.exercises import models as ex"),
+        new_markdown_cell(":::{exercise}\n:label: tiny-break-even\nCompute it.\n:::"),
+        new_code_cell("break_even = ...\nex.check_break_even(break_even)"),
+        new_markdown_cell(":::{solution-start} tiny-break-even\n:class: dropdown\n:::"),
+        new_code_cell("break_even = ex.break_even_requests()\nex.check_break_even(break_even)"),
         new_markdown_cell(":::{solution-end}\n:::"),
     ])
 
@@ -241,7 +240,7 @@ def tiny_lesson() -> nbformat.NotebookNode:
 def test_runaway_notebooks_lose_only_their_own_grade(tmp_path):
     master = tmp_path / "course" / "tiny.ipynb"
     hand_in(tiny_lesson(), master)
-    right = "cost_per_1000 = ex.cost_of_workload('gpt-4.1-mini', 1000, 800, 200)"
+    right = "break_even = ex.break_even_requests()"
     cases = {
         "ok": [right],
         "loops": ["while True: pass", right],  # interrupted after the cell time limit; the rest still runs
@@ -251,11 +250,11 @@ def test_runaway_notebooks_lose_only_their_own_grade(tmp_path):
         "slow_answer": ["class Slow(float):\n    def __float__(self):\n        while True: pass\n"
                         "    def __abs__(self):\n        while True: pass\n"
                         "    def __sub__(self, other):\n        while True: pass\n"
-                        "    def __rsub__(self, other):\n        while True: pass\ncost_per_1000 = Slow(1.0)"],
+                        "    def __rsub__(self, other):\n        while True: pass\nbreak_even = Slow(1.0)"],
         "exits": ["import os\nos._exit(0)", right],
     }
     for student, cells in cases.items():
-        hand_in(new_notebook(cells=[new_code_cell("from aie.exercises import start as ex")] + [new_code_cell(c) for c in cells]),
+        hand_in(new_notebook(cells=[new_code_cell("from aie.exercises import models as ex")] + [new_code_cell(c) for c in cells]),
                 tmp_path / "subs" / student / "tiny.ipynb")
     result = grade(tmp_path / "subs", tmp_path / "g.csv", [str(master)], Settings(cell_timeout=4, timeout=25, jobs=2), **QUIET)
     rows = {r.student: r for r in result.rows}

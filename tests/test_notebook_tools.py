@@ -59,17 +59,29 @@ def test_start_checkers_pass_right_answers_and_hint_wrong_ones():
     assert "first message should be the system" in ex.check_messages(good[::-1]).message
     assert "last message should be the user's" in ex.check_messages(good + [{"role": "assistant", "content": "x"}]).message
     assert "exactly the keys" in ex.check_messages([{"role": "system"}, good[1]]).message
-    right = ex.cost_of_workload("gpt-4.1-mini", 1000, 800, 200)
-    assert ex.check_cost_per_1000(right).passed
-    assert "one request" in ex.check_cost_per_1000(right / 1000).message
-    assert "swapped" in ex.check_cost_per_1000(ex.cost_of_workload("gpt-4.1-mini", 1000, 200, 800)).message
-    assert "per million" in ex.check_cost_per_1000(right * 1_000_000).message
+    assert ex.check_cost_levers(["C", "B", "A"]).passed
+    assert ex.check_cost_levers("CBA").passed
+    assert "compare A and B again" in ex.check_cost_levers(["C", "A", "B"]).message
+    assert "compute the cost" in ex.check_cost_levers(["B", "C", "A"]).message
+    assert "three letters" in ex.check_cost_levers(["C", "B"]).message
+    plan = {"task": "Answer students' questions about the course setup.", "input": "a question in English",
+            "output": "a short answer with links", "check": "On 50 real questions the answer links the right page.",
+            "model": "gpt-4.1-mini", "requests_per_day": 300, "input_tokens": 2500, "output_tokens": 200}
+    right = ex.cost_of_workload("gpt-4.1-mini", 300, 2500, 200)
+    assert ex.check_plan({**plan, "usd_per_day": right}).passed
+    assert "does not match your own estimates" in ex.check_plan({**plan, "usd_per_day": right * 1000}).message
+    assert "no OpenAI price" in ex.check_plan({**plan, "model": "my-model", "usd_per_day": right}).message
+    assert "positive whole number" in ex.check_plan({**plan, "requests_per_day": 0.5, "usd_per_day": right}).message
+    assert "8+ words" in ex.check_plan({**plan, "check": "looks good", "usd_per_day": right}).message
+    assert "no answer yet" in ex.check_plan({k: ... for k in [*plan, "usd_per_day"]} | {"model": "gpt-4.1-mini"}).message
 
 
 def test_placeholder_and_malformed_answers_get_hints_not_tracebacks():
     import aie.exercises.start  # noqa: F401  registers
 
-    fb = REGISTRY["start-cost"](...)
+    fb = REGISTRY["start-cost-levers"](...)
     assert isinstance(fb, Feedback) and not fb.passed and "placeholder" in fb.message
-    fb = REGISTRY["start-cost"]("about forty cents")
-    assert not fb.passed and "could not be checked" in fb.message
+    fb = REGISTRY["start-cost-levers"]("about forty cents")
+    assert not fb.passed and "three letters" in fb.message
+    fb = REGISTRY["start-plan"]({"task": 3})
+    assert not fb.passed and "needs the keys" in fb.message

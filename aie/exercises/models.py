@@ -7,6 +7,7 @@ import math
 from typing import Any, Callable
 
 from aie import prices
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 # ------------------------------------------------------------------ 01 the chat API
@@ -84,28 +85,53 @@ def check_reply_text(fn) -> Feedback:
 KOREAN_SENTENCE = "프롬프트는 모델로부터 원하는 행동을 이끌어내는 기술입니다."
 
 
-@exercise("models-tokens-korean")
-def check_korean_tokens(n) -> Feedback:
-    """Tokens in KOREAN_SENTENCE with o200k_base."""
+# Support messages in English, Korean and both, to test a token estimate on (written for the course).
+TOKEN_SAMPLES = [
+    "How do I reset my password?",
+    "The invoice for March was charged twice to my card, please refund one of the payments.",
+    "Our team exports the usage ledger every Friday and compares it with the budget.",
+    "환불은 결제일로부터 14일 이내에 요청할 수 있습니다.",
+    "비밀번호를 잊어버렸어요. 어떻게 재설정하나요?",
+    "주문한 상품이 아직 도착하지 않았습니다. 배송 상태를 확인해 주세요.",
+    "gpt-4.1-mini 모델의 가격은 얼마인가요?",
+    "API 키를 설정했는데 401 오류가 계속 납니다.",
+]
+
+
+def _is_korean(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+@exercise("models-tokens-estimate")
+@placeholders
+def check_token_estimate(fn) -> Feedback:
+    """A token estimate from characters alone: within 15% on the total of TOKEN_SAMPLES and 35% on each text."""
     from aie import tokens
 
-    right = tokens.count(KOREAN_SENTENCE, "o200k_base")
-    if isinstance(n, str):
-        return hint("give the number of tokens (an int), e.g. `len(enc.encode(sentence))`, not the tokens themselves.")
-    if isinstance(n, (list, tuple)):
-        return hint("that is the list of token ids; the answer is its length.")
-    n = int(n)
-    if n == right:
-        return passed(f"{right} tokens for {len(KOREAN_SENTENCE)} characters: Korean text costs more tokens per word than English.")
-    if n == tokens.count(KOREAN_SENTENCE, "cl100k_base"):
-        return hint("that is the count with cl100k_base (the GPT-4 / GPT-3.5 encoding); use o200k_base, the encoding of the course's models.")
-    if n == len(KOREAN_SENTENCE):
-        return hint("that is the number of characters; encode the sentence and count the token ids.")
-    if n == len(KOREAN_SENTENCE.split()):
-        return hint("that is the number of words; tokens are neither words nor characters. Encode the sentence and count the ids.")
-    if n == len(KOREAN_SENTENCE.encode("utf-8")):
-        return hint("that is the number of UTF-8 bytes; encode the sentence with tiktoken and count the ids.")
-    return hint("use `tiktoken.get_encoding('o200k_base').encode(sentence)` and take `len(...)` of the result.")
+    if not callable(fn):
+        return hint("define a function `estimate_tokens(text)` that returns a number, and pass the function itself.")
+    rows = []
+    for text in TOKEN_SAMPLES:
+        got = fn(text)
+        if got is None:
+            return hint("your function returns None: `return` the estimate, a number.")
+        est = float(got)
+        rows.append((text, est, tokens.count(text, "o200k_base")))
+    true_total, est_total = sum(r[2] for r in rows), sum(r[1] for r in rows)
+    worst = max(rows, key=lambda r: abs(r[1] - r[2]) / r[2])
+    korean = [r for r in rows if _is_korean(r[0])]
+    if all(r[1] < 0.65 * r[2] for r in korean):
+        return hint("every Korean text is underestimated by more than a third: your estimate treats Korean like English. "
+                    "Measure characters per token for Hangul and for the other characters separately.")
+    if abs(est_total - true_total) > 0.15 * true_total:
+        return hint(f"over all {len(rows)} texts you estimate {est_total:.0f} tokens for {true_total} real ones "
+                    f"({100 * (est_total - true_total) / true_total:+.0f}%); aim for within 15%.")
+    err = (worst[1] - worst[2]) / worst[2]
+    if abs(err) > 0.35:
+        return hint(f"the total is close, but {worst[0]!r} gets {worst[1]:.1f} for {worst[2]} tokens ({100 * err:+.0f}%): "
+                    "mixed or short texts need both rates.")
+    return passed(f"{est_total:.0f} estimated for {true_total} tokens in total; the worst text is off by {100 * err:+.0f}%. "
+                  "Good enough for a budget; when the bill matters, count with the tokenizer or read `usage`.")
 
 
 def _count(messages) -> int:
@@ -163,29 +189,37 @@ def check_fit_history(fn) -> Feedback:
     return passed(f"kept the system message, the question and the {len(kept)} most recent messages: {_count(out)} tokens <= {limit}.")
 
 
-@exercise("models-tokens-context-growth")
-def check_context_growth(answer) -> Feedback:
-    """Extra USD for 1,000 requests on gpt-4.1-mini when input grows from 1,200 to 3,200 tokens (output 250)."""
-    rate_in, rate_out = prices.per_million("gpt-4.1-mini", "openai")
-    right = 1000 * (3200 - 1200) * rate_in / 1_000_000
-    value = float(answer)
+def per_thousand(input_tokens: int, output_tokens: int, model_id: str = "gpt-4.1-mini") -> float:
+    rate_in, rate_out = prices.per_million(model_id, "openai")
+    return 1000 * (input_tokens * rate_in + output_tokens * rate_out) / 1_000_000
 
-    def near(x: float) -> bool:
-        return abs(value - x) <= 0.005 * abs(x) + 1e-12
 
-    if near(right):
-        return passed(f"${right:.2f} more per 1,000 requests: every token of context is paid for on every request.")
-    new_total = 1000 * (3200 * rate_in + 250 * rate_out) / 1_000_000
-    if near(new_total):
-        return hint("that is the total cost of 1,000 requests with the larger prompt; the question asks how much *more* it costs.")
-    if near(right / 1000):
-        return hint("that is the extra cost of one request; multiply by 1,000.")
-    if near(1000 * 2000 * rate_out / 1_000_000):
-        return hint("the extra tokens are input (prompt) tokens: price them at the input rate, not the output rate.")
-    if value > 100 * right:
-        return hint("prices are per million tokens: divide the token count by 1,000,000.")
-    return hint("the output does not change, so only the 2,000 extra input tokens per request cost more: "
-                "1,000 x 2,000 x input price / 1,000,000.")
+@exercise("models-tokens-two-fixes")
+@placeholders
+def check_two_fixes(answer) -> Feedback:
+    """Which fix saves more per 1,000 requests on gpt-4.1-mini: half the context (3,200 -> 2,000 input tokens) or
+    shorter answers (250 -> 120 output tokens)? Answer {"better": "A" or "B", "saving_usd": the better one's saving}."""
+    if not isinstance(answer, dict) or not {"better", "saving_usd"} <= set(answer):
+        return hint("answer with a dict: {'better': 'A' or 'B', 'saving_usd': US dollars saved per 1,000 requests}.")
+    now = per_thousand(3200, 250)
+    saving = {"A": now - per_thousand(2000, 250), "B": now - per_thousand(3200, 120)}
+    best = max(saving, key=saving.get)
+    other = "B" if best == "A" else "A"
+    got = str(answer["better"]).strip().upper()
+    if got not in saving:
+        return hint("`better` is 'A' (half the context) or 'B' (shorter answers).")
+    if got != best:
+        return hint(f"compute both savings: the output price is 4x the input price, but fix A removes "
+                    f"{3200 - 2000:,} tokens and fix B only {250 - 120}.")
+    value = float(answer["saving_usd"])
+    if abs(value - saving[best]) <= 0.005 * saving[best]:
+        return passed(f"A saves ${saving['A']:.3f} and B ${saving['B']:.3f} per 1,000 requests. Output tokens are "
+                      "dearer, but here the context is where the tokens are: count before you optimise.")
+    if abs(value - saving[best] / 1000) <= 0.005 * saving[best] / 1000:
+        return hint("that is the saving on one request; the question asks per 1,000.")
+    if abs(value - now) <= 0.005 * now:
+        return hint("that is today's cost of 1,000 requests; subtract the cost after the fix.")
+    return hint(f"saving = cost of 1,000 requests today minus the cost after fix {best}, with `prices.per_million('gpt-4.1-mini')`.")
 
 
 # ------------------------------------------------------------------ 03 the model landscape
@@ -392,3 +426,29 @@ def check_break_even(n) -> Feedback:
                     "(base cost per request minus tuned cost per request).")
     return hint("cost per request = (input tokens x input price + output tokens x output price) / 1,000,000 for each option; "
                 "break-even = 12 / (base - tuned).")
+
+
+ADAPT_OPTIONS = {"prompt", "rag", "fine-tune"}
+
+
+@exercise("models-adapt-plan")
+@placeholders
+def check_adaptation_plan(answer) -> Feedback:
+    """Open-ended: an adaptation plan for a task of the learner's (the shape is verified, not the idea)."""
+    from aie.exercises.forms import grade_open
+
+    problem = grade_open(answer, {"task": 5, "first_try": 0, "why": 10, "measure": 8, "n_examples": 0, "switch_if": 8})
+    if problem is not None:
+        return problem
+    first = str(answer["first_try"]).strip().lower().replace("finetune", "fine-tune").replace("fine tune", "fine-tune")
+    if first not in ADAPT_OPTIONS:
+        return hint(f"`first_try` is one of {sorted(ADAPT_OPTIONS)}, got {answer['first_try']!r}.")
+    n = answer["n_examples"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        return hint("`n_examples` is how many labelled examples you will measure on: a positive whole number.")
+    if n < 20:
+        return hint(f"{n} examples cannot tell two options apart unless they differ enormously; plan for at least a few "
+                    "dozen (step 5 shows how to size an evaluation).")
+    return passed("a plan with something to measure and a rule for changing course. The rubric in the solution says "
+                  "what makes one plan better than another; the checker only verifies the shape.")
+

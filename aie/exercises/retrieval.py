@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 _STOP = set("""a an and are as at be by can do does for from how i in is it its me my of on or so
@@ -106,32 +107,59 @@ def _fixed_reference(text: str, size: int, overlap: int) -> list[str]:
     return out
 
 
-@exercise("retrieval-chunk-fixed")
-def check_fixed_strings(fn: Callable[[str, int, int], list]) -> Feedback:
-    """Fixed-size character windows with overlap, as strings."""
-    if (bad := _callable(fn, "fixed_strings")):
-        return bad
-    text = "".join(chr(97 + i % 26) for i in range(1000))  # 1,000 characters, easy to compare
-    for size, overlap in [(100, 20), (300, 0), (250, 50), (1000, 100), (64, 63)]:
-        got = fn(text, size, overlap)
-        want = _fixed_reference(text, size, overlap)
-        if not isinstance(got, list) or not all(isinstance(c, str) for c in got):
-            return hint("return a list of strings, one per chunk (slice the text: text[start:end]).")
-        if got == want:
-            continue
-        if any(len(c) > size for c in got):
-            return hint(f"with size={size} a chunk has {max(map(len, got))} characters; no chunk may be longer than size.")
-        if got and not text.endswith(got[-1]):
-            return hint(f"with size={size}, overlap={overlap} the last chunk does not reach the end of the text: "
-                        "the final characters are lost.")
-        if got == _fixed_reference(text, size, 0) and overlap:
-            return hint("your chunks do not overlap: step forward by size - overlap characters, not by size.")
-        if len(got) > len(want) and got[:len(want)] == want:
-            return hint(f"with size={size}, overlap={overlap} you return {len(got) - len(want)} extra chunk(s) at the end "
-                        "that are already inside the previous one: stop once a window reaches the end of the text.")
-        return hint(f"with size={size}, overlap={overlap} expected {len(want)} chunks starting at "
-                    f"0, {size - overlap}, {2 * (size - overlap)}, ...; you returned {len(got)}.")
-    return passed("fixed windows are the baseline every other splitter is compared with.")
+# The sentence splitter of 02-chunking.ipynb (the lesson writes it out; the checker needs its own copy).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(*`])|\n\s*\n|\n(?=\s*(?:[-*|#]|\d+\.)\s)")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    spans = [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), a + len(text[a:b].rstrip())) for a, b in spans]
+
+
+def _fixed_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    step, spans = size - overlap, []
+    for start in range(0, len(text), step):
+        spans.append((start, min(start + size, len(text))))
+        if start + size >= len(text):
+            break
+    return spans
+
+
+def sentences_cut(text: str, size: int, overlap: int) -> int:
+    """Sentences of ``text`` that no fixed window holds whole."""
+    windows = _fixed_spans(text, size, overlap)
+    return sum(not any(s <= a and b <= e for s, e in windows) for a, b in _sentence_spans(text))
+
+
+@exercise("retrieval-chunk-overlap")
+@placeholders
+def check_overlap_needed(answer: Any) -> Feedback:
+    """Security page, 600-character windows: sentences cut at overlap 0, the smallest overlap (multiple of 10) that
+    cuts none, and the number of chunks it needs."""
+    from aie import retrieval
+
+    keys = {"cut_at_0", "overlap", "n_chunks"}
+    if not isinstance(answer, dict) or not keys <= set(answer):
+        return hint(f"answer with a dict with the keys {sorted(keys)}.")
+    text = next(p for p in retrieval.load_pages() if p.id == "book/kb/security").text
+    cut0 = sentences_cut(text, 600, 0)
+    overlap = next(o for o in range(0, 600, 10) if sentences_cut(text, 600, o) == 0)
+    n = len(_fixed_spans(text, 600, overlap))
+    n0 = len(_fixed_spans(text, 600, 0))
+    if answer["cut_at_0"] != cut0:
+        return hint("count the sentences (`sentence_spans(text)`) that are not inside any single window of "
+                    "`fixed_chunks(text, 600, 0)`: a sentence is whole when start <= a and b <= end for some window.")
+    if answer["overlap"] != overlap:
+        got = answer["overlap"]
+        if isinstance(got, int) and 0 <= got < 600 and sentences_cut(text, 600, got) == 0:
+            return hint(f"no sentence is cut at {got}, but a smaller multiple of 10 does it too: try them in order.")
+        return hint("try overlaps 0, 10, 20, ... and stop at the first one where no sentence is cut.")
+    if answer["n_chunks"] != n:
+        return hint(f"count the windows of `fixed_chunks(text, 600, {overlap})`.")
+    return passed(f"{cut0} of {len(_sentence_spans(text))} sentences are cut without overlap; it takes {overlap} "
+                  f"characters of overlap to cut none, and {n} chunks instead of {n0} (+{100 * (n - n0) / n0:.0f}% to "
+                  "embed, store and search). Cutting at sentence boundaries gets there without paying for the overlap.")
 
 
 def _pack_reference(sentences: list[str], max_tokens: int, count) -> list[str]:
@@ -178,31 +206,61 @@ def check_pack(fn: Callable[[list, int, Callable], list]) -> Feedback:
 # --------------------------------------------------------------------------- 3. embeddings and similarity
 
 
-@exercise("retrieval-emb-cosine")
-def check_cosine(fn: Callable[[Any, Any], float]) -> Feedback:
-    """Cosine similarity for vectors of any length."""
-    if (bad := _callable(fn, "my_cosine")):
-        return bad
-    rng = np.random.default_rng(3)
-    cases = [(np.array([3.0, 0.0]), np.array([0.0, 2.0]), 0.0), (np.array([1.0, 1.0]), np.array([2.0, 2.0]), 1.0),
-             (np.array([1.0, 0.0]), np.array([-4.0, 0.0]), -1.0)]
-    for _ in range(3):
-        a, b = rng.normal(size=8) * 5, rng.normal(size=8) * 0.2
-        cases.append((a, b, float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))))
-    for a, b, want in cases:
-        got = fn(a, b)
-        if isinstance(got, np.ndarray) and got.shape != ():
-            return hint("return one number (a float), not an array: the dot product of two vectors is a scalar.")
-        got = float(got)
-        if math.isclose(got, want, abs_tol=1e-6):
-            continue
-        if math.isclose(got, float(a @ b), abs_tol=1e-6):
-            return hint("you returned the dot product; divide by the two vectors' lengths (np.linalg.norm) so that "
-                        "vectors of any length compare by direction only.")
-        if math.isclose(got, 1 - want, abs_tol=1e-6):
-            return hint("that is the cosine *distance* (1 - similarity); return the similarity.")
-        return hint(f"for a={a.round(2).tolist()} and b={b.round(2).tolist()} the cosine is {want:.4f}, you returned {got:.4f}.")
-    return passed("cosine compares directions only, so the length of a vector (a long or short text) does not matter.")
+# (question, FAQ entry, does the entry answer the question?), written for the course.
+FAQ_PAIRS = [
+    ("How do I reset my password?", "Forgotten your password? Use the reset link on the sign-in page.", True),
+    ("Can I get a refund for a duplicate charge?", "Charged twice? We refund duplicate payments within five days.", True),
+    ("How do I export my data?", "Download all your data as CSV from Settings, Export.", True),
+    ("Is there a dark mode?", "Switch the app to a dark theme under Appearance.", True),
+    ("Why was my card declined?", "Payments fail when the card has expired or the bank blocks it.", True),
+    ("How do I delete my account?", "Deleting your account removes all your data permanently.", True),
+    ("How do I reset my password?", "You cannot reset the password of a shared team account.", False),
+    ("Can I get a refund for a duplicate charge?", "Annual plans are not refunded after thirty days.", False),
+    ("How do I export my data?", "Importing data from another tool takes a few minutes.", False),
+    ("Is there a dark mode?", "The mobile app supports offline mode.", False),
+    ("Why was my card declined?", "Your invoice lists every card payment of the month.", False),
+    ("How do I delete my account?", "How do I create an account?", False),
+]
+
+
+def faq_similarities() -> list[float]:
+    """Cosine of each FAQ pair with the course's embedding model (unit vectors, so a dot product)."""
+    from aie import retrieval
+
+    out = []
+    for question, entry, _ in FAQ_PAIRS:
+        v = retrieval.embed([question, entry])
+        out.append(float(v[0] @ v[1]))
+    return out
+
+
+@exercise("retrieval-emb-threshold")
+@placeholders
+def check_faq_threshold(answer: Any) -> Feedback:
+    """A similarity threshold that never answers with a wrong FAQ entry and misses as few right ones as possible."""
+    if not isinstance(answer, dict) or not {"threshold", "wrong_answers", "missed"} <= set(answer):
+        return hint("answer with a dict: {'threshold': float, 'wrong_answers': int, 'missed': int}.")
+    sims = faq_similarities()
+    t = float(answer["threshold"])
+    wrong = sum(s >= t and not ok for s, (_, _, ok) in zip(sims, FAQ_PAIRS))
+    missed = sum(s < t and ok for s, (_, _, ok) in zip(sims, FAQ_PAIRS))
+    if (answer["wrong_answers"], answer["missed"]) != (wrong, missed):
+        return hint(f"at threshold {t:g} your counts are not what the pairs give: measure the similarities with "
+                    "`retrieval.embed` and count pairs at or above the threshold that should not match (wrong answers) "
+                    "and pairs below it that should (missed).")
+    if wrong:
+        return hint(f"at {t:g} the bot would answer {wrong} question(s) with an entry that does not answer them. Look "
+                    "at the highest similarity among the non-matching pairs.")
+    best_missed = min(sum(s < u and ok for s, (_, _, ok) in zip(sims, FAQ_PAIRS))
+                      for u in sims if not any(s >= u and not ok for s, (_, _, ok) in zip(sims, FAQ_PAIRS)))
+    if missed > best_missed:
+        return hint(f"no wrong answers, but {missed} right entries are missed: a lower threshold can keep wrong answers "
+                    f"at zero and miss only {best_missed}.")
+    top_wrong = max(s for s, (_, _, ok) in zip(sims, FAQ_PAIRS) if not ok)
+    return passed(f"no wrong answers, {missed} missed: the threshold has to sit above {top_wrong:.3f}, the similarity "
+                  "of a question to an entry about the *opposite* action. Similarity measures topic, not whether a "
+                  "text answers the question: the bot says 'I don't know' to some answerable questions, and a reranker "
+                  "or an evaluation of the answers is the next step.")
 
 
 @exercise("retrieval-emb-topk")
@@ -323,39 +381,27 @@ def _rrf_reference(rankings: list[list[str]], k: int = 60) -> list[str]:
     return sorted(score, key=lambda d: (-round(score[d], 12), d))
 
 
-@exercise("retrieval-better-rrf")
-def check_rrf(fn: Callable[..., list]) -> Feedback:
-    """Reciprocal rank fusion with ties broken by id."""
-    if (bad := _callable(fn, "fuse")):
-        return bad
-    cases = [
-        [["a", "b", "c"], ["c", "a", "d"]],
-        [["x", "y"], ["y", "x"], ["z"]],
-        [["p", "q", "r", "s"], ["s", "r"]],
-    ]
-    for rankings in cases:
-        got = fn([list(r) for r in rankings])
-        want = _rrf_reference(rankings)
-        if got is None:
-            return hint("your function returns None: end it with `return ...`.")
-        got = list(got)
-        if got == want:
-            continue
-        if sorted(got) != sorted(want):
-            return hint(f"for {rankings} return every id that appears in any list, once: expected {sorted(want)} in some order.")
-        zero_based = {}
-        for r in rankings:
-            for rank, d in enumerate(r):
-                zero_based[d] = zero_based.get(d, 0) + 1 / (60 + rank)
-        if got == sorted(zero_based, key=lambda d: (-round(zero_based[d], 12), d)) and got != want:
-            return hint("ranks start at 1 for the first item: use enumerate(ranking, start=1).")
-        if got == list(reversed(want)):
-            return hint("highest fused score first: sort in descending order of score.")
-        return hint(f"for {rankings} expected {want}, got {got}. Each list adds 1 / (k + rank) to an id; sort by the "
-                    "total, largest first, ties by id.")
-    if fn([["a", "b"], ["b", "a"]], k=1) != ["a", "b"]:
-        return hint("use the `k` argument instead of a hard-coded 60.")
-    return passed("RRF needs no score calibration: it is the default fusion in many search engines' hybrid modes.")
+@exercise("retrieval-better-consensus")
+@placeholders
+def check_consensus(answer: Any) -> Feedback:
+    """Two rankings where RRF (k=60) puts first an id that neither ranking puts first."""
+    if not isinstance(answer, (list, tuple)) or len(answer) != 2 or not all(isinstance(r, (list, tuple)) for r in answer):
+        return hint("answer with two rankings: a list of two lists of ids, e.g. [['a', 'b'], ['c', 'b']].")
+    first, second = [list(map(str, r)) for r in answer]
+    if not first or not second:
+        return hint("both rankings need at least one id.")
+    if len(set(first)) != len(first) or len(set(second)) != len(second):
+        return hint("an id appears twice in one ranking; a ranking lists each id once.")
+    if len(first) > 10 or len(second) > 10:
+        return hint("keep each ranking to 10 ids or fewer, as in the lesson.")
+    fused = _rrf_reference([first, second])
+    top = fused[0]
+    if top in (first[0], second[0]):
+        return hint(f"RRF puts {top!r} first, and it already tops one of the rankings. A first place is worth "
+                    "1/61; what is an id ranked second in *both* lists worth?")
+    return passed(f"{top!r} tops the fusion without topping either list: RRF rewards agreement. That is why "
+                  "hybrid search surfaces chunks that both retrievers find fairly relevant, and why a retriever "
+                  "that is sure of itself cannot win alone.")
 
 
 @exercise("retrieval-better-tokens")
@@ -396,68 +442,123 @@ def check_tokens(fn: Callable[[str], list]) -> Feedback:
 # ----------------------------------------------------------------------------------- 6. evaluating retrieval
 
 
-@exercise("retrieval-eval-rr")
-def check_reciprocal_rank(fn: Callable[[list, set], float]) -> Feedback:
-    """1 / rank of the first relevant id, 0 when none."""
-    if (bad := _callable(fn, "my_reciprocal_rank")):
-        return bad
-    cases = [(["a", "b", "c"], {"a"}, 1.0), (["a", "b", "c"], {"c", "b"}, 0.5), (["a", "b", "c", "d"], {"d"}, 0.25),
-             (["a", "b"], {"z"}, 0.0), ([], {"a"}, 0.0)]
-    for ranked, rel, want in cases:
-        got = fn(list(ranked), set(rel))
-        if got is None:
-            return hint("your function returns None: end it with `return ...` (0.0 when nothing is relevant).")
-        if math.isclose(float(got), want, abs_tol=1e-9):
-            continue
-        if ranked == ["a", "b", "c"] and rel == {"a"} and math.isclose(float(got), 0.0) is False and float(got) > 1:
-            return hint("ranks start at 1: the first position gives 1 / 1 = 1.0.")
-        if ranked == ["a", "b", "c"] and rel == {"c", "b"} and math.isclose(float(got), 1 / 3):
-            return hint("use the *first* relevant id (b at rank 2), not the last one.")
-        if ranked == ["a", "b", "c"] and rel == {"a"} and math.isclose(float(got), 0.0):
-            return hint("the first relevant id is at rank 1; did you start counting at 0 and divide by it?")
-        return hint(f"for ranking {ranked} and relevant {sorted(rel)} the reciprocal rank is {want}, you returned {got}.")
-    return passed("averaged over questions this is MRR: it rewards putting the answer first.")
+def _rr(flags: list[bool]) -> float:
+    return next((1 / r for r, f in enumerate(flags, 1) if f), 0.0)
 
 
-def _ndcg_reference(ranked: list, rel: set, k: int) -> float:
-    dcg = sum(1 / math.log2(r + 1) for r, d in enumerate(ranked[:k], start=1) if d in rel)
-    ideal = sum(1 / math.log2(r + 1) for r in range(1, min(len(rel), k) + 1))
+def _ndcg(flags: list[bool], n_relevant: int, k: int = 5) -> float:
+    dcg = sum(1 / math.log2(r + 1) for r, f in enumerate(flags[:k], 1) if f)
+    ideal = sum(1 / math.log2(r + 1) for r in range(1, min(n_relevant, k) + 1))
     return dcg / ideal if ideal else 0.0
 
 
-@exercise("retrieval-eval-ndcg")
-def check_ndcg(fn: Callable[[list, set, int], float]) -> Feedback:
-    """Binary-relevance nDCG@k."""
-    if (bad := _callable(fn, "my_ndcg")):
-        return bad
-    cases = [(["a", "b", "c", "d", "e"], {"a", "b"}, 5), (["x", "a", "y", "b", "z"], {"a", "b"}, 5),
-             (["x", "y", "a"], {"a"}, 2), (["x", "a", "b", "c"], {"a", "b", "c", "q", "r"}, 3), (["a"], set(), 3)]
-    for ranked, rel, k in cases:
-        got = fn(list(ranked), set(rel), k)
-        if got is None:
-            return hint("your function returns None: end it with `return ...`.")
-        want = _ndcg_reference(ranked, rel, k)
-        if math.isclose(float(got), want, abs_tol=1e-6):
-            continue
-        if not rel:
-            return hint("with no relevant id the ideal score is 0: return 0.0 instead of dividing by zero.")
-        dcg = sum(1 / math.log2(r + 1) for r, d in enumerate(ranked[:k], start=1) if d in rel)
-        if math.isclose(float(got), dcg, abs_tol=1e-6):
-            return hint("that is DCG: divide by the ideal DCG (all relevant ids first) to normalise it to 0..1.")
-        over_all = sum(1 / math.log2(r + 1) for r, d in enumerate(ranked, start=1) if d in rel)
-        if math.isclose(float(got), over_all / max(1e-12, sum(1 / math.log2(r + 1) for r in range(1, min(len(rel), k) + 1))), abs_tol=1e-6):
-            return hint("count only the first k results: relevant ids below rank k do not score.")
-        wrong_ideal = sum(1 / math.log2(r + 1) for r in range(1, len(rel) + 1))
-        if math.isclose(float(got), dcg / wrong_ideal, abs_tol=1e-6):
-            return hint("the ideal ranking can place at most k relevant ids: use min(len(relevant_ids), k) in the ideal DCG.")
-        if math.isclose(float(got), sum(1 / r for r, d in enumerate(ranked[:k], start=1) if d in rel) /
-                        sum(1 / r for r in range(1, min(len(rel), k) + 1)), abs_tol=1e-6):
-            return hint("the discount is 1 / log2(rank + 1), not 1 / rank.")
-        return hint(f"for ranking {ranked}, relevant {sorted(rel)}, k={k}: expected {want:.4f}, you returned {float(got):.4f}.")
-    return passed("nDCG rewards every relevant chunk near the top, not only the first one.")
+@exercise("retrieval-eval-disagree")
+@placeholders
+def check_disagree(answer: Any) -> Feedback:
+    """Two top-5 relevance lists for one question: A has the higher reciprocal rank, B the higher nDCG@5."""
+    if not isinstance(answer, dict) or not {"A", "B", "n_relevant"} <= set(answer):
+        return hint("answer with a dict: {'A': 5 booleans, 'B': 5 booleans, 'n_relevant': int}.")
+    n = answer["n_relevant"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        return hint("`n_relevant` is the number of relevant chunks in the whole collection: a positive int.")
+    flags = {}
+    for key in ("A", "B"):
+        value = answer[key]
+        if not isinstance(value, (list, tuple)) or len(value) != 5 or not all(isinstance(x, bool) for x in value):
+            return hint(f"`{key}` is a top-5 ranking written as 5 booleans (True where the chunk is relevant).")
+        if sum(value) > n:
+            return hint(f"`{key}` has {sum(value)} relevant chunks, more than the {n} that exist: raise `n_relevant`.")
+        flags[key] = list(value)
+    rr_a, rr_b = _rr(flags["A"]), _rr(flags["B"])
+    nd_a, nd_b = _ndcg(flags["A"], n), _ndcg(flags["B"], n)
+    if not rr_a > rr_b:
+        return hint(f"A needs the higher reciprocal rank (A {rr_a:.2f}, B {rr_b:.2f}): where is A's first relevant chunk?")
+    if not nd_b > nd_a:
+        return hint(f"B needs the higher nDCG@5 (A {nd_a:.2f}, B {nd_b:.2f}): reciprocal rank only sees the first "
+                    "relevant chunk; nDCG counts all of them. Can B have more of them, a little lower?")
+    return passed(f"RR: A {rr_a:.2f} > B {rr_b:.2f}; nDCG@5: A {nd_a:.2f} < B {nd_b:.2f}. A one-answer box wants A; a "
+                  "model that reads all five chunks, and needs several facts, may be better served by B. Pick the "
+                  "metric from how the results are used.")
 
 
-# ----------------------------------------------------------------------------------------- 7. ask the book
+# Measured in 06-evaluating-retrieval.ipynb (the paired bootstrap cell); tests/test_retrieval.py checks them
+# against the notebook's stored output.
+HYBRID_MINUS_DENSE_HIT5 = (0.062, -0.021, 0.146)  # mean, 95% interval
+METRIC_FOR = {"one_result": {"hit@1"}, "five_to_model": {"hit@5"}}
+
+
+@exercise("retrieval-eval-choose")
+@placeholders
+def check_choose(answer: Any) -> Feedback:
+    """Which metric decides for a one-result box and for five chunks sent to a model, and whether the data show
+    that hybrid beats dense at 5."""
+    keys = {"one_result", "five_to_model", "hybrid_beats_dense"}
+    if not isinstance(answer, dict) or not keys <= set(answer):
+        return hint(f"answer with a dict with the keys {sorted(keys)}.")
+    one, five = str(answer["one_result"]), str(answer["five_to_model"])
+    if one not in METRIC_FOR["one_result"]:
+        if one == "MRR":
+            return hint("MRR gives credit for relevant chunks at ranks 2, 3, ...; a box that shows one result gives "
+                        "the user nothing from them. Which metric counts only the first result?")
+        return hint("one_result: the user sees only the first result. Which column of `table` measures exactly that?")
+    if five not in METRIC_FOR["five_to_model"]:
+        if five in ("MRR", "nDCG@5"):
+            return hint(f"{five} rewards putting the relevant chunk first, but the model reads all five chunks; what "
+                        "matters is whether a relevant one is among them.")
+        return hint("five_to_model: the model reads the top five chunks. Which column asks 'is an answer among them'?")
+    verdict = str(answer["hybrid_beats_dense"]).strip().lower()
+    if verdict not in ("yes", "no", "not shown"):
+        return hint("hybrid_beats_dense is 'yes', 'no' or 'not shown' (the data cannot tell).")
+    mean, low, high = HYBRID_MINUS_DENSE_HIT5
+    if verdict != "not shown":
+        return hint(f"the paired bootstrap gives {mean:+.3f} with a 95% interval from {low:+.3f} to {high:+.3f}: it "
+                    "includes zero. On these questions, a difference of that size could be chance.")
+    return passed("hit@1 for one result, hit@5 for five chunks, and 'not shown': hybrid looks better on average, but "
+                  "the interval includes zero. More labelled questions, not a bigger bar chart, would settle it.")
+
+
+RETRIEVAL_DECISIONS = {"adopt", "reject", "need more data"}
+
+
+@exercise("retrieval-eval-open")
+@placeholders
+def check_retrieval_experiment(answer: Any) -> Feedback:
+    """Open-ended: a retrieval change measured on the labelled questions (the numbers' consistency is verified)."""
+    from aie import data
+    from aie.exercises.forms import grade_open
+
+    problem = grade_open(answer, {"change": 5, "hypothesis": 8, "metric": 0, "before": 0, "after": 0,
+                                  "interval": 0, "n": 0, "decision": 0})
+    if problem is not None:
+        return problem
+    if answer["metric"] not in ("hit@1", "hit@5", "MRR", "nDCG@5"):
+        return hint("`metric` is one of the table's columns: 'hit@1', 'hit@5', 'MRR' or 'nDCG@5'.")
+    questions = data.load("retrieval_questions")
+    n_answerable = int((questions.kind != "unanswerable").sum())
+    if answer["n"] != n_answerable:
+        return hint(f"`n` is the number of questions you measured on; the labelled set has {n_answerable} answerable "
+                    "questions: run the change on all of them.")
+    try:
+        before, after = float(answer["before"]), float(answer["after"])
+        low, high = (float(x) for x in answer["interval"])
+    except (TypeError, ValueError):
+        return hint("`before` and `after` are numbers, `interval` a pair (low, high) from the paired bootstrap.")
+    if not (0 <= before <= 1 and 0 <= after <= 1):
+        return hint("scores are means over questions, between 0 and 1.")
+    if not low - 1e-9 <= after - before <= high + 1e-9:
+        return hint(f"the interval ({low:+.3f}, {high:+.3f}) should contain the measured difference "
+                    f"{after - before:+.3f}: compute both from the same per-question scores.")
+    decision = str(answer["decision"]).strip().lower()
+    if decision not in RETRIEVAL_DECISIONS:
+        return hint(f"`decision` is one of {sorted(RETRIEVAL_DECISIONS)}.")
+    if decision == "adopt" and low <= 0:
+        return hint("the interval includes zero (or worse): the data do not show the change helps. 'need more data', "
+                    "or 'reject' if it costs something.")
+    if decision == "reject" and low > 0:
+        return hint("the whole interval is above zero: the change helped on these questions. Why reject it? If it "
+                    "costs too much, say so in the hypothesis and keep the decision honest.")
+    return passed("a change, a measurement on every labelled question and a decision that follows from the interval. "
+                  "Compare your write-up with the rubric in the solution.")
 
 
 @exercise("retrieval-ask-links")

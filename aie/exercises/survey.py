@@ -11,7 +11,9 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
+from aie.exercises.forms import placeholders
 from aie.check import Feedback, close, exercise, hint, passed
+from aie.exercises.forms import grade_claims, grade_open
 
 # -- reading the tables -------------------------------------------------------------------------
 
@@ -81,181 +83,195 @@ def _grade(answer: Any, right: float, tol: float, wrong: list[tuple[float, str]]
 # -- notebook 1: who AI engineers are ------------------------------------------------------------
 
 
-@exercise("survey-who-1")
-def check_experience_2026(answer: Any) -> Feedback:
-    """2026: percentage of respondents with 10+ years in software but 3 or fewer in AI."""
-    right = amplify_value("2026-experience-10y-software-3y-ai")
-    old = amplify_value("2025-experience-10y-software-3y-ai")
-    return _grade(
-        answer, right, 0.5,
-        wrong=[(old, f"{old:g} is the 2025 figure (and only 'about half'); the question asks about the 2026 edition.")],
-        general="filter the Amplify table to edition 2026 and topic 'experience', then read `value`.",
-        success=f"{right:g}% in the 2026 edition. Note that its base is not stated.",
-    )
+def _verdict(flag: bool) -> str:
+    return "supported" if flag else "contradicted"
 
 
-@exercise("survey-who-2")
-def check_principal_staff(answer: Any) -> Feedback:
-    """AIEWF 2025: number of attendees who were principal or staff engineers (rounded to a whole person)."""
-    total = aiewf_value("attendees")
-    share = aiewf_value("role-principal-staff")
-    right = total * share / 100
-    value = _number(answer)
-    if abs(value - right) <= 1:
-        return passed(f"about {round(right):,} of the {total:,.0f} attendees ({share:g}%).")
-    if close(value, share, 0.01) or close(value, share / 100, 0.001):
-        return hint("that is the share; the question asks for a number of people: multiply the share by the attendance.")
-    for rid, label in [("role-senior", "senior engineers"), ("role-c-level", "C-level attendees"), ("role-executives", "executives")]:
-        if abs(value - total * aiewf_value(rid) / 100) <= 1:
-            return hint(f"that is the number of {label}; use the principal/staff row.")
-    if abs(value - total * share) <= 100:
-        return hint("the share is a percentage: divide it by 100 before multiplying by the attendance.")
-    return hint("multiply the attendance (3,098 in the table) by the principal/staff share, divided by 100.")
-
-
-@exercise("survey-who-3")
-def check_roles_unaccounted(answer: Any) -> Feedback:
-    """AIEWF 2025: percentage of attendees whose role the recap does not break down."""
+@exercise("survey-who-claims")
+@placeholders
+def check_who_claims(answer: Any) -> Feedback:
+    """Four claims about who answered the 2025-2026 surveys, each checked against the tables."""
     from aie import data
 
-    df = data.load("aiewf_2025")
-    listed = float(df.loc[df.category == "attendee role", "value"].sum())
-    right = 100 - listed
-    return _grade(
-        answer, right, 0.01,
-        wrong=[(listed, f"{listed:g}% is the share the recap does break down; the question asks for the rest.")],
-        general="add up the `value` of the 'attendee role' rows and subtract the total from 100.",
-        success=f"{right:g}% of attendees are in roles the recap does not list. Shares that do not add up to 100% "
-                "are a signal to read the source again, not to rescale.",
-    )
+    y25, y26 = amplify_value("2025-experience-10y-software-3y-ai"), amplify_value("2026-experience-10y-software-3y-ai")
+    total, staff = aiewf_value("attendees"), aiewf_value("role-principal-staff")
+    roles = data.load("aiewf_2025")
+    listed = float(roles.loc[roles.category == "attendee role", "value"].sum())
+    truth = {"A": _verdict(y26 > 50), "B": _verdict(abs(100 * (y26 - y25) / y25 - 1) < 0.05),
+             "C": _verdict(total * staff / 100 > 600), "D": _verdict(abs(listed - 100) < 0.5)}
+    why = {
+        "A": f"the 2026 row says {y26:g}%; compare it with 50.",
+        "B": f"{y25:g}% -> {y26:g}% is {y26 - y25:g} percentage point, a relative rise of {100 * (y26 - y25) / y25:.0f}%: "
+             "'rose by 1%' confuses the two.",
+        "C": f"multiply the attendance ({total:,.0f}) by the principal/staff share ({staff:g}%), divided by 100.",
+        "D": f"add the four 'attendee role' shares: {listed:g}%, not 100%; the rest are roles the recap does not list.",
+    }
+    return grade_claims(answer, truth, why, f"right on all four. The roles add up to {listed:g}%: shares that do not "
+                        "reach 100% are a reason to read the source again, never to rescale.")
+
+
+OPEN_TABLES = {"amplify_survey": "id", "aiewf_2025": "id", "stackoverflow_ai": "question_id"}
+
+
+@exercise("survey-who-open")
+@placeholders
+def check_claim_review(answer: Any) -> Feedback:
+    """Open-ended: a claim of the learner's choice, checked against named rows of a course table."""
+    from aie import data
+
+    problem = grade_open(answer, {"claim": 5, "table": 0, "rows": 0, "verdict": 0, "why": 15},
+                         placeholder_words={"...", "your claim"})
+    if problem is not None:
+        return problem
+    table = answer["table"]
+    if table not in OPEN_TABLES:
+        return hint(f"`table` is the name of a course table: one of {sorted(OPEN_TABLES)}.")
+    rows = answer["rows"]
+    if isinstance(rows, str) or not isinstance(rows, (list, tuple, set)) or not rows:
+        return hint("`rows` is a list of the row ids you read (the `id` column, or `question_id` for stackoverflow_ai).")
+    known = set(data.load(table)[OPEN_TABLES[table]].astype(str))
+    unknown = sorted(set(map(str, rows)) - known)
+    if unknown:
+        return hint(f"{unknown} are not in the `{OPEN_TABLES[table]}` column of `{table}`: name rows you actually read.")
+    if str(answer["verdict"]).strip().lower() not in ("supported", "contradicted", "cannot tell"):
+        return hint("`verdict` is 'supported', 'contradicted' or 'cannot tell'.")
+    return passed("the shape is right and the rows exist. Now compare your review with the rubric in the solution: "
+                  "the checker cannot judge whether the reasoning holds.")
 
 
 # -- notebook 2: how teams build -----------------------------------------------------------------
 
 
-@exercise("survey-build-1")
-def check_exactly_two_use_cases(answer: Any) -> Feedback:
-    """2025: percentage of LLM users with exactly two use cases."""
-    two = amplify_value("2025-use-cases-2plus")
-    three = amplify_value("2025-use-cases-3plus")
-    right = two - three
-    return _grade(
-        answer, right, 0.01,
-        wrong=[(100 - two, f"{100 - two:g}% have fewer than two use cases (100 - {two:g}); the question asks for exactly two."),
-               (two, f"{two:g}% have two *or more*; subtract those with three or more."),
-               (three, f"{three:g}% have three or more; subtract them from those with two or more.")],
-        general="'2 or more' includes '3 or more': subtract the second from the first.",
-        success=f"{right:g}% use LLMs for exactly two use cases: {two:g}% (2+) minus {three:g}% (3+).",
-    )
+@exercise("survey-build-claims")
+@placeholders
+def check_build_claims(answer: Any) -> Feedback:
+    """Three claims about use cases and prompt updates in the 2025 survey."""
+    two, three = amplify_value("2025-use-cases-2plus"), amplify_value("2025-use-cases-3plus")
+    monthly, daily = amplify_value("2025-prompt-updates-monthly"), amplify_value("2025-prompt-updates-daily")
+    truth = {"A": _verdict(abs((two - three) - 12) < 0.5), "B": _verdict(abs(100 * daily / monthly - 10) < 1),
+             "C": _verdict(False)}
+    why = {
+        "A": f"'2 or more' ({two:g}%) includes '3 or more' ({three:g}%): exactly two is the difference.",
+        "B": f"the {daily:g}% daily updaters are a share of *all* respondents; among the {monthly:g}% who update at "
+             f"least monthly they are {100 * daily / monthly:.1f}%.",
+        "C": "daily updaters are already inside 'at least monthly': adding nested groups counts them twice.",
+    }
+    return grade_claims(answer, truth, why, f"right on all three: nested answers subtract ({two:g} - {three:g}), a "
+                        f"subgroup's share divides ({daily:g} / {monthly:g}), and nested groups never add.")
 
 
-@exercise("survey-build-2")
-def check_daily_among_monthly(answer: Any) -> Feedback:
-    """2025: of teams that update prompts at least monthly, the percentage that update them daily."""
-    monthly = amplify_value("2025-prompt-updates-monthly")
-    daily = amplify_value("2025-prompt-updates-daily")
-    right = 100 * daily / monthly
-    return _grade(
-        answer, right, 0.1,
-        wrong=[(daily, f"{daily:g}% is the share of *all* respondents; the question asks for a share of the {monthly:g}% "
-                       "who update at least monthly: divide by that base."),
-               (daily * monthly / 100, "you multiplied the two shares; a share of a subgroup needs a division."),
-               (monthly - daily, "a difference of two shares is in percentage points, not a share of a subgroup.")],
-        general="daily updaters are a subset of monthly-or-more updaters: divide the daily share by the monthly share, times 100.",
-        success=f"about {right:.1f}%: {daily:g} / {monthly:g} x 100, assuming both figures share the same base.",
-    )
-
-
-@exercise("survey-build-3")
-def check_cost_at_least_sometimes(answer: Any) -> Feedback:
-    """2026: percentage of respondents for whom cost shapes AI use regularly or sometimes."""
-    regularly = amplify_value("2026-cost-regularly")
-    sometimes = amplify_value("2026-cost-sometimes")
-    right = regularly + sometimes
-    return _grade(
-        answer, right, 0.01,
-        wrong=[(regularly, f"{regularly:g}% is 'regularly' only; 'at least sometimes' adds 'sometimes'."),
-               (sometimes, f"{sometimes:g}% is 'sometimes' only; add 'regularly'."),
-               (100 - right, "that is the share for whom cost does *not* shape use regularly or sometimes.")],
-        general="the two options are answers to one single-choice question, so they can be added.",
-        success=f"{right:g}%: {regularly:g}% regularly plus {sometimes:g}% sometimes (one answer each, so adding is allowed).",
-    )
+@exercise("survey-build-cost-claims")
+@placeholders
+def check_cost_claims(answer: Any) -> Feedback:
+    """Four claims about cost and prompt management, where some cannot be decided from the tables."""
+    regularly, sometimes = amplify_value("2026-cost-regularly"), amplify_value("2026-cost-sometimes")
+    truth = {"A": _verdict(abs(regularly + sometimes - 76) < 0.5), "B": "cannot tell", "C": _verdict(regularly > sometimes),
+             "D": "cannot tell"}
+    why = {
+        "A": f"'regularly' and 'sometimes' are two options of one single-choice question: {regularly:g} + {sometimes:g}.",
+        "B": f"the other {100 - regularly - sometimes:g}% may have answered 'rarely', 'never' or something else: "
+             "the table does not publish those options.",
+        "C": f"compare {regularly:g}% (regularly) with {sometimes:g}% (sometimes).",
+        "D": "the 2025 figure counts teams with *no* prompt management, the 2026 one teams that *build their own*: "
+             "two different questions, possibly asked of different people, so no trend follows.",
+    }
+    return grade_claims(answer, truth, why, "right on all four. 'Cannot tell' is an answer: a table that does not "
+                        "publish an option, or two editions that asked different questions, support no claim.")
 
 
 # -- notebook 3: agents, modalities, quality -----------------------------------------------------
 
 
-@exercise("survey-agents-1")
-def check_write_access_change(answer: Any) -> Feedback:
-    """Change in the share of agents in production with write access, 2025 to 2026, in percentage points."""
-    before = amplify_value("2025-agents-write-access")
-    after = amplify_value("2026-agents-write-access")
-    right = after - before
-    relative = 100 * (after - before) / before
-    return _grade(
-        answer, right, 0.01,
-        wrong=[(relative, f"{relative:.1f}% is the *relative* change; the question asks for percentage points: "
-                          "subtract the two percentages."),
-               (-right, "check the sign: the share went up from 2025 to 2026."),
-               (after, f"{after:g}% is the 2026 level; subtract the 2025 level."),
-               (after / before, "that is the ratio of the two shares; the question asks for the difference.")],
-        general="percentage points = 2026 percentage minus 2025 percentage.",
-        success=f"+{right:g} percentage points ({before:g}% -> {after:g}%), a relative rise of {relative:.0f}%.",
-    )
+@exercise("survey-agents-claims")
+@placeholders
+def check_agents_claims(answer: Any) -> Feedback:
+    """Three claims about write access of agents in production, 2025 to 2026."""
+    before, after = amplify_value("2025-agents-write-access"), amplify_value("2026-agents-write-access")
+    truth = {"A": _verdict(abs(after - before - 37) < 0.5), "B": _verdict(abs(100 * (after - before) / before - 37) < 0.5),
+             "C": _verdict(abs(after / before - 1.7) < 0.05)}
+    why = {
+        "A": f"{after:g}% - {before:g}% is the change in percentage points.",
+        "B": f"a rise of {after - before:g} points on a base of {before:g}% is a relative rise of "
+             f"{100 * (after - before) / before:.0f}%, not {after - before:g}%.",
+        "C": f"divide {after:g} by {before:g}.",
+    }
+    return grade_claims(answer, truth, why, f"right: +{after - before:g} percentage points, {after / before:.2f} times "
+                        "the 2025 share. Say 'points' for differences of percentages.")
 
 
-@exercise("survey-agents-2")
-def check_self_hosted_share(answer: Any) -> Feedback:
-    """2025: of respondents with a dedicated vector database, the percentage that self-host it."""
+@exercise("survey-agents-vector-claims")
+@placeholders
+def check_vector_claims(answer: Any) -> Feedback:
+    """Three claims about vector databases in the 2025 survey."""
     dedicated = amplify_value("2025-vector-db-dedicated")
-    self_hosted = amplify_value("2025-vector-db-self-hosted")
-    right = 100 * self_hosted / dedicated
-    return _grade(
-        answer, right, 0.1,
-        wrong=[(self_hosted, f"{self_hosted:g}% is a share of *all* respondents; divide by the {dedicated:g}% who have a "
-                             "dedicated vector database."),
-               (100 - right, "that is the third-party share; the question asks about self-hosting."),
-               (self_hosted * dedicated / 100, "you multiplied; a share of a subgroup needs a division.")],
-        general="self-hosted / dedicated x 100: the subgroup's share of the group it belongs to.",
-        success=f"about {right:.1f}% of those with a dedicated vector database host it themselves.",
-    )
+    self_hosted, third = amplify_value("2025-vector-db-self-hosted"), amplify_value("2025-vector-db-third-party")
+    truth = {"A": _verdict(abs(100 * self_hosted / dedicated - 35) < 0.5), "B": _verdict(self_hosted > third), "C": "cannot tell"}
+    why = {
+        "A": f"{self_hosted:g}% is a share of *all* respondents; of the {dedicated:g}% with a dedicated vector "
+             f"database, {100 * self_hosted / dedicated:.1f}% host it themselves.",
+        "B": f"compare {self_hosted:g}% (self-hosted) with {third:g}% (third-party).",
+        "C": f"the other {100 - dedicated:g}% have no *dedicated* vector database: they may store vectors in "
+             "Postgres, a search engine, or nowhere. The table does not say.",
+    }
+    return grade_claims(answer, truth, why, f"right: {self_hosted:g}% self-host of {dedicated:g}% with a dedicated "
+                        f"database ({100 * self_hosted / dedicated:.1f}% of them), and 'no dedicated database' is not "
+                        "'no vectors'.")
 
 
 # -- notebook 4: Stack Overflow ------------------------------------------------------------------
 
 
-@exercise("survey-so-1")
-def check_trust_gap_2025(answer: Any) -> Feedback:
-    """2025 AIAcc, All Respondents: percentage of respondents in no published answer option."""
-    listed = so_percent(2025, "AIAcc", "All Respondents")
-    right = round(100 - listed, 2)
-    return _grade(
-        answer, right, 0.05,
-        wrong=[(listed, f"{listed:g}% is the sum of the published options; the question asks for what is missing from 100%."),
-               (0, "the published shares do not add up to 100%: sum them and look again.")],
-        general="sum `percent` over the 2025 AIAcc rows for All Respondents and subtract the sum from 100.",
-        success=f"{right:g}% of the 2025 respondents are in no published option. The aggregate does not say who they "
-                "are (a neutral answer? people who do not use AI tools?), so say so; do not quietly rescale to 100%.",
-    )
+def _so_count(year: int, question_id: str, cohort: str, responses: list[str]) -> int:
+    from aie import data
+
+    df = data.load("stackoverflow_ai")
+    sel = df[(df.year == year) & (df.question_id == question_id) & (df.cohort == cohort) & df.series.isna()]
+    return int(sel[sel.response.isin(responses)]["count"].sum())
 
 
-@exercise("survey-so-2")
-def check_professional_use_2025(answer: Any) -> Feedback:
-    """2025: percentage of Professional Developers who use AI tools (daily, weekly, or monthly/infrequently)."""
-    right = so_percent(2025, "AISelect", "Professional Developers", USE_2025)
-    everyone = so_percent(2025, "AISelect", "All Respondents", USE_2025)
-    learners = so_percent(2025, "AISelect", "Learning to Code", USE_2025)
-    pros_2024 = so_percent(2024, "AISelect", "Professional Developers", ["Yes"])
-    daily = so_percent(2025, "AISelect", "Professional Developers", USE_2025[:1])
-    return _grade(
-        answer, right, 0.05,
-        wrong=[(everyone, f"{everyone:g}% is All Respondents; filter the cohort to 'Professional Developers'."),
-               (learners, f"{learners:g}% is the 'Learning to Code' cohort; the question asks about professionals."),
-               (pros_2024, f"{pros_2024:g}% is the 2024 figure; the question asks about 2025."),
-               (daily, f"{daily:g}% is daily use only; add weekly and monthly/infrequent use.")],
-        general="in 2025 'yes' is split into daily, weekly and monthly/infrequent: add the three for the professional cohort.",
-        success=f"{right:g}% of professional developers used AI tools in 2025 (All Respondents: {everyone:g}%).",
-    )
+DISTRUST = ["Somewhat distrust", "Highly distrust"]
+
+
+@exercise("survey-so-trust-claims")
+@placeholders
+def check_trust_claims(answer: Any) -> Feedback:
+    """Four claims about trust in the accuracy of AI tools (AIAcc), 2025."""
+    trust = so_percent(2025, "AIAcc", "All Respondents", TRUST)
+    distrust = so_percent(2025, "AIAcc", "All Respondents", DISTRUST)
+    learners = so_percent(2025, "AIAcc", "Learning to Code", TRUST)
+    pros = so_percent(2025, "AIAcc", "Professional Developers", TRUST)
+    truth = {"A": _verdict(distrust > trust), "B": "cannot tell", "C": _verdict(pros < learners),
+             "D": _verdict(abs(trust + distrust - 100) < 0.5)}
+    missing = 100 - trust - distrust
+    why = {
+        "A": f"add the two distrust options ({distrust:.2f}%) and the two trust options ({trust:.2f}%), then compare.",
+        "B": f"the {missing:.2f}% in no published option could be neutral, or people who skipped the options the "
+             "aggregate publishes: the table does not say who they are.",
+        "C": f"professional developers: {pros:.2f}% trust; learning to code: {learners:.2f}%.",
+        "D": f"the four published options add up to {trust + distrust:.2f}%.",
+    }
+    return grade_claims(answer, truth, why, f"right on all four: more distrust ({distrust:.1f}%) than trust "
+                        f"({trust:.1f}%), and {missing:.1f}% that the aggregate leaves unexplained.")
+
+
+@exercise("survey-so-use-claims")
+@placeholders
+def check_use_claims(answer: Any) -> Feedback:
+    """Three claims about AI use and trust among professional developers, 2025 (one needs counts, not shares)."""
+    pros_use = so_percent(2025, "AISelect", "Professional Developers", USE_2025)
+    early = so_percent(2025, "AISelect", "Early Career Devs", USE_2025[:1])
+    experienced = so_percent(2025, "AISelect", "Experienced Devs", USE_2025[:1])
+    users = _so_count(2025, "AISelect", "Professional Developers", USE_2025)
+    trusting = _so_count(2025, "AIAcc", "Professional Developers", TRUST)
+    truth = {"A": _verdict(pros_use > 80), "B": _verdict(early > experienced), "C": _verdict(trusting / users > 0.5)}
+    why = {
+        "A": f"add daily, weekly and monthly/infrequent use for professional developers: {pros_use:.2f}%.",
+        "B": f"daily use: early career {early:.2f}%, experienced {experienced:.2f}%.",
+        "C": f"even if every one of the {trusting:,} professionals who trust AI accuracy is a user, they are at most "
+             f"{100 * trusting / users:.1f}% of the {users:,} professional users: fewer than half.",
+    }
+    return grade_claims(answer, truth, why, f"right on all three. C needed counts: at most {100 * trusting / users:.0f}% "
+                        "of professional users trust the accuracy of what they use, whatever the overlap.")
 
 
 @exercise("survey-so-3")
