@@ -177,30 +177,39 @@ def test_real(paths: list[str] | None = None, log=print) -> list[tuple[Path, str
     return failures
 
 
+def start_server(backend: str, port: int = 0, seconds: float = 180):
+    """``python -m aie serve`` with ``backend`` on 127.0.0.1 in a subprocess, provider keys left out of its
+    environment; returns ``(process, base_url)`` once it answers, or stops it and raises with its log."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from aie.retrieval import free_port
+
+    port = port or free_port()
+    env = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARS}
+    env["AIE_BACKEND"] = backend
+    log_file = tempfile.NamedTemporaryFile("w+", prefix="aie-serve-", suffix=".log", delete=False)
+    process = subprocess.Popen([sys.executable, "-m", "aie", "serve", "--port", str(port)], env=env,
+                               stdout=log_file, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        _wait_for(base, process, log_file.name, seconds=seconds)
+    except BaseException:
+        process.terminate()
+        process.wait(timeout=30)
+        raise
+    return process, base
+
+
 @contextlib.contextmanager
 def local_server(port: int = 0):
     """Serve the local LLM on 127.0.0.1 in a subprocess; yield the variables that point a notebook at it."""
-    import socket
-    import subprocess
-    import sys
-
     from aie import localllm
 
     localllm.generator()  # fail here, with the install hint, rather than inside the first notebook
-    if not port:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-    server_env = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARS}
-    server_env["AIE_BACKEND"] = "local-llm"
-    import tempfile
-
-    log_file = tempfile.NamedTemporaryFile("w+", prefix="aie-serve-", suffix=".log", delete=False)
-    server = subprocess.Popen([sys.executable, "-m", "aie", "serve", "--port", str(port)], env=server_env,
-                              stdout=log_file, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/v1"
+    server, base = start_server("local-llm", port)
     try:
-        _wait_for(base, server, log_file.name)
         model_id = localllm.selected().id
         yield {"OPENAI_BASE_URL": base, "OPENAI_API_KEY": "not-needed", "AIE_CHAT_MODEL": model_id,
                "AIE_SMALL_MODEL": model_id, "AIE_EMBEDDING_MODEL": "aie-offline-minilm", "AIE_TIMEOUT": "900"}

@@ -13,10 +13,7 @@ import asyncio
 import atexit
 import heapq
 import math
-import os
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -38,24 +35,13 @@ class OfflineServer:
         self.base_url = ""
 
     def start(self, wait_seconds: float = 120) -> str:
-        from aie.notebooks import PROVIDER_VARS, _wait_for
-        from aie.retrieval import free_port
+        from aie.notebooks import start_server
 
         if self.process is not None:
             return self.base_url
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARS}
-        env["AIE_BACKEND"] = "offline"  # time the offline model, whatever the notebook's own backend is
-        log = tempfile.NamedTemporaryFile("w+", prefix="aie-serve-", suffix=".log", delete=False)
-        self.process = subprocess.Popen([sys.executable, "-m", "aie", "serve", "--port", str(port)], env=env,
-                                        stdout=log, stderr=subprocess.STDOUT, text=True)
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        # the offline model, whatever the notebook's own backend is
+        self.process, self.base_url = start_server("offline", seconds=wait_seconds)
         atexit.register(self.stop)
-        try:
-            _wait_for(self.base_url, self.process, log.name, seconds=wait_seconds)
-        except Exception:
-            self.stop()
-            raise
         return self.base_url
 
     def stop(self) -> None:

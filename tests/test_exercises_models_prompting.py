@@ -17,19 +17,10 @@ from aie import data, prices, tokens
 from aie.exercises import models as m
 from aie.exercises import prompting as p
 from aie.prompts import PromptError, Registry, fill, parse
+from feedback import hints, ok
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ROOT / "notebooks" / "02-prompting" / "prompts"
-
-
-def ok(fb):
-    assert fb.passed, fb.message
-
-
-def hints(fb, *words):
-    assert not fb.passed, "a wrong answer passed"
-    for w in words:
-        assert w.lower() in fb.message.lower(), f"hint {fb.message!r} should mention {w!r}"
 
 
 # ------------------------------------------------------------------ step 1: the chat API

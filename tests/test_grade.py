@@ -22,7 +22,7 @@ from aie.notebooks import REPO, SOLUTION_END, SOLUTION_START, write_student_copi
 
 GETTING_STARTED = REPO / "notebooks" / "00-start" / "getting-started.ipynb"
 TEAMS = REPO / "notebooks" / "survey" / "02-how-teams-build.ipynb"
-SECRET = "sk-test-instructor-secret-0123456789"
+SECRET = "instructor-secret-placeholder-0123456789"
 QUIET = dict(log=lambda *a: None)
 
 
