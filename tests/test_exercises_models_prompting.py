@@ -129,7 +129,7 @@ def test_two_fixes():
 def test_open_choice():
     ok(m.check_open_choice("openai/gpt-oss-20b"))
     hints(m.check_open_choice("gpt-4.1-nano"), "closed")
-    hints(m.check_open_choice("SmolLM2-135M-Instruct"), "8,192")
+    hints(m.check_open_choice("qwen2.5-coder-1.5b-instruct"), "16,384")
     hints(m.check_open_choice("llama-3.3-70b-versatile"), "cheapest")
     hints(m.check_open_choice("gpt-99"), "not in the table")
 
