@@ -235,17 +235,19 @@ def test_faulty_server_over_stdio():
     async def go():
         out = {}
         async with Client(params) as s:
-            out["malformed"] = (await s.call_tool("malformed", {"order_id": "A-1"})).is_error
-            for name in ["hang", "crash", "malformed"]:
+            out["malformed is an error result"] = (await s.call_tool("malformed", {"order_id": "A-1"})).is_error
+            for name, tool in [("hang", "hang"), ("crash", "crash"), ("after the crash", "malformed")]:
                 try:
-                    await s.call_tool(name, {"order_id": "A-1"}, read_timeout_seconds=2)
+                    await s.call_tool(tool, {"order_id": "A-1"}, read_timeout_seconds=2)
+                    out[name] = "no error"
                 except MCPError as e:
                     out[name] = str(e)
         return out
     out = _run(go())
-    assert out["malformed"] == "Connection closed" or out["malformed"]  # after the crash every call fails
+    assert out["malformed is an error result"] is True  # a malformed result comes back as an error, not a crash
     assert "timed out" in out["hang"].lower()
     assert out["crash"] == "Connection closed"
+    assert out["after the crash"] == "Connection closed"  # a dead server fails every later call the same way
 
 
 def test_unknown_server_name_exits_with_message():
