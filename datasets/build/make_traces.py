@@ -18,6 +18,7 @@ the model that answered. The model is whatever ``aie.client()`` serves:
     AIE_BACKEND=local-llm python datasets/build/make_traces.py    # the course's real local LLM
     OPENAI_API_KEY=... python datasets/build/make_traces.py       # OpenAI's chat model
     python datasets/build/make_traces.py --limit 5 --out /tmp/t.csv   # a quick try
+    AIE_BACKEND=local-llm python datasets/build/make_traces.py --resume   # go on after an interrupted run
 
 Every model call has ``temperature=0`` and ``max_tokens=MAX_TOKENS``; about 200 calls in all (one per
 question that passes the threshold, two or more per agent request). After a re-run, the hand-written
@@ -225,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "datasets" / "eval_traces.csv"))
     parser.add_argument("--limit", type=int, default=None, help="only the first N requests of each system")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the traces already in OUT.partial from an interrupted run and trace only the rest")
     args = parser.parse_args(argv)
+    partial = Path(args.out + ".partial")  # each trace is written as soon as it exists: an interrupted run loses none
 
     requests = aie.data.load("eval_requests")
     if args.limit:
@@ -234,9 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     book = Book()
     today = dt.date.today().isoformat()
     rows = []
+    if args.resume and partial.exists():
+        with open(partial, newline="", encoding="utf-8") as f:
+            rows = [r for r in csv.DictReader(f) if r.get("generated")]  # a row cut off mid-write has no last field
+        print(f"resuming: {len(rows)} traces kept from {partial}", file=sys.stderr)
+    done = {r["id"] for r in rows}
+    with open(partial, "w", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, fieldnames=FIELDS).writeheader()
+        csv.DictWriter(f, fieldnames=FIELDS).writerows(rows)
     from tqdm import tqdm
 
-    for req in tqdm(list(requests.itertuples()), desc="tracing", file=sys.stderr):
+    for req in tqdm([r for r in requests.itertuples() if r.id not in done], desc="tracing", file=sys.stderr):
         t0 = time.perf_counter()
         spans = [{"span_id": "s0", "parent_id": None, "name": req.system, "duration_ms": 0,
                   "attributes": {"request": req.request}}]
@@ -255,11 +267,16 @@ def main(argv: list[str] | None = None) -> int:
             "output_tokens": sum(s["attributes"]["gen_ai.usage.output_tokens"] for s in chats),
             "latency_ms": spans[0]["duration_ms"], "spans": json.dumps(spans, ensure_ascii=False),
             "backend": aie.backend(), "model": ";".join(models), "generated": today})
+        with open(partial, "a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, fieldnames=FIELDS).writerow(rows[-1])
+    order = {i: n for n, i in enumerate(requests.id)}
+    rows.sort(key=lambda r: order.get(r["id"], len(order)))
     with open(args.out, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    calls = sum(r["n_model_calls"] for r in rows)
+    partial.unlink()
+    calls = sum(int(r["n_model_calls"]) for r in rows)
     print(f"{len(rows)} traces, {calls} model calls ({aie.backend()}, {aie.model('chat')}) -> {args.out}")
     return 0
 
