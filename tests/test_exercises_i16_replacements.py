@@ -1,5 +1,5 @@
-"""The checkers written to replace the last weak exercises (issue 16): a right answer passes and the typical wrong
-ones get their hint. They are not placed in the notebooks yet (see the branch's report)."""
+"""The checkers that replaced the last weak exercises (issue 16): a right answer passes and the typical wrong
+ones get their hint."""
 
 from __future__ import annotations
 

@@ -200,22 +200,6 @@ def test_adaptation_plan():
 
 # ------------------------------------------------------------------ step 2: anatomy
 
-def test_build_messages():
-    labels = "Answer with one of: billing, bug, account, feature_request."
-
-    def right(ticket):
-        return [{"role": "system", "content": f"Classify the ticket inside <ticket> tags. {labels}"},
-                {"role": "user", "content": f"<ticket>\n{ticket}\n</ticket>"}]
-
-    ok(p.check_build_messages(right))
-    hints(p.check_build_messages(lambda t: [{"role": "system", "content": labels}, {"role": "user", "content": t}]), "<ticket>")
-    hints(p.check_build_messages(lambda t: [{"role": "user", "content": f"{labels}\n<ticket>{t}</ticket>"}]), "system message")
-    hints(p.check_build_messages(lambda t: [{"role": "system", "content": f"Classify the ticket. {labels} {t}"},
-                                            {"role": "user", "content": f"<ticket>{t}</ticket>"}]), "apart")
-    hints(p.check_build_messages(lambda t: [{"role": "system", "content": "Classify the <ticket>. One of: billing, bug."},
-                                            {"role": "user", "content": f"<ticket>{t}</ticket>"}]), "account")
-
-
 def test_normalise():
     def right(reply):
         text = re.sub(r"[-_\s]+", " ", (reply or "").lower())
@@ -308,13 +292,6 @@ def test_format_examples():
     hints(p.check_format_examples(lambda rows: "\n".join(
         f'<Example {i}>\nInput: {r["text"]}\nOutput: {r["label"]}\n</Example {i}>' for i, r in enumerate(rows, 1))), "double quotes")
     hints(p.check_format_examples(lambda rows: [r["text"] for r in rows]), "one string")
-
-
-def test_pick_balanced():
-    ok(p.check_pick_balanced(lambda pool, k, seed: pool.groupby("label").sample(k // 2, random_state=seed)))
-    hints(p.check_pick_balanced(lambda pool, k, seed: pool[pool["label"] == "true"].sample(k, random_state=seed)), "balanced")
-    hints(p.check_pick_balanced(lambda pool, k, seed: pool.groupby("label").sample(k // 2)), "same seed")
-    hints(p.check_pick_balanced(lambda pool, k, seed: list(pool.head(k)["text"])), "DataFrame")
 
 
 # ------------------------------------------------------------------ step 2: structured outputs

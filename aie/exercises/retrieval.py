@@ -64,34 +64,79 @@ def check_overlap_share(fn: Callable[[str, str], float]) -> Feedback:
     return passed("a share does not reward long sections for mentioning many words; it asks how much of the question a text covers.")
 
 
-@exercise("retrieval-hand-prompt")
-def check_build_prompt(fn: Callable[[str, list], str]) -> Feedback:
-    """Context: then one '[id] text' line per document, a blank line, then 'Question: ...'."""
-    if (bad := _callable(fn, "build_prompt")):
-        return bad
-    docs = [("setup-spending", "Set AIE_BUDGET_USD\nto cap   spending."), ("kb-roadmap", "Step 3 is context and retrieval.")]
-    q = "How do I cap spending?"
-    out = fn(q, docs)
-    if not isinstance(out, str):
-        return hint(f"return the prompt as one string, not {type(out).__name__}.")
-    lines = out.split("\n")
-    if not lines[0].strip().startswith("Context:"):
-        return hint("start the prompt with a line `Context:` so the model knows where the documents are.")
-    for doc_id, text in docs:
-        want = f"[{doc_id}] {' '.join(text.split())}"
-        if want not in lines:
-            if any(ln.startswith(f"[{doc_id}]") for ln in lines):
-                return hint(f"document {doc_id!r} must be on one line: collapse its whitespace with ' '.join(text.split()).")
-            if doc_id in out and f"[{doc_id}]" not in out:
-                return hint("write each id in square brackets, `[id] text`: the model cites what is in the brackets.")
-            return hint(f"expected a line `{want}`: each document on its own line, its id in brackets, then its text.")
-    if not out.rstrip().endswith(f"Question: {q}"):
-        return hint("end the prompt with `Question: ` and the question, after the documents.")
-    if f"\n\nQuestion: {q}" not in out:
-        return hint("leave one blank line between the last document and the `Question:` line.")
-    if fn(q, []) is None:
-        return hint("with no documents your function returned None; it should still return a prompt.")
-    return passed("ids in brackets let the model cite its sources and let you link each citation back to a page.")
+# The cases of the diagnosis exercise: (question, k, the sections that answer it as (page id, heading), or None when
+# the question does not say what it is about). Written for the course; the verdicts are computed from the pages.
+DIAGNOSE_CASES = {
+    "A": ("Tell me more.", 3, None),
+    "B": ("Which conditions make an agent leak private data?", 3, [("book/kb/security", "The lethal trifecta")]),
+    "C": ("Why does my notebook fail with AIE_CASSETTE=strict?", 3,
+          [("book/setup", "5. Cassettes: recorded real responses")]),
+    "D": ("How can I set a hard cap on spending?", 10, [("book/setup", "4. Spending: the usage ledger and the budget cap")]),
+    "E": ("How many people attended the World's Fair?", 3,
+          [("notebooks/survey/01-who", "Who comes to the World's Fair"), ("notebooks/survey/01-who", "Summary"),
+           ("book/kb/aiewf-2025", "The numbers")]),
+    "F": ("What is a cassette?", 3, [("book/setup", "5. Cassettes: recorded real responses")]),
+}
+DIAGNOSES = ("vague query", "wrong context", "too much text", "fine")
+_WHY = {
+    "vague query": "the question does not say what it is about: read it without the course in mind. No retriever can pick "
+                   "the right section for it; ask the user, or rewrite the query.",
+    "wrong context": "read the pasted sections themselves (headings and text): does any of them answer the question?",
+    "too much text": "count the tokens of each pasted section (`tokens.count(s.text)`), not only whether the right one is there.",
+    "fine": "look again before calling it a failure: is a section that answers among those pasted, and what share of "
+            "the pasted tokens is it?",
+}
+
+
+def _keyword_search(question: str, k: int) -> list:
+    """The word-overlap retriever of 01-retrieval-by-hand.ipynb (the lesson writes it out; the checker needs its own)."""
+    from aie import retrieval
+
+    sections = [s for p in retrieval.load_pages() for s in retrieval.sections(p)]
+    scored = [(len(_content_words(question) & _content_words(s.heading + " " + s.text)), i) for i, s in enumerate(sections)]
+    return [sections[i] for _, i in sorted(scored, key=lambda t: (-t[0], t[1]))[:k]]
+
+
+def diagnosis(question: str, k: int, answering: list[tuple[str, str]] | None) -> tuple[str, float]:
+    """The verdict for one case and the share of the pasted tokens that answers (0 when none does)."""
+    from aie import tokens
+
+    if answering is None:
+        return "vague query", 0.0
+    found = _keyword_search(question, k)
+    total = sum(tokens.count(s.text) for s in found)
+    useful = sum(tokens.count(s.text) for s in found if (s.page_id, s.heading) in set(answering))
+    if useful == 0:
+        return "wrong context", 0.0
+    share = useful / total
+    return ("too much text" if share < 0.1 else "fine"), share
+
+
+@exercise("retrieval-hand-diagnose")
+@placeholders
+def check_diagnosis(answer: Any) -> Feedback:
+    """A verdict per case: vague query, wrong context, too much text, or fine."""
+    if not isinstance(answer, dict):
+        return hint("answer with a dict from case letter to verdict, e.g. {'A': 'fine', 'B': 'wrong context', ...}.")
+    missing = [c for c in DIAGNOSE_CASES if c not in answer]
+    if missing:
+        return hint(f"give a verdict for every case: missing {missing}.")
+    for case in DIAGNOSE_CASES:
+        v = answer[case]
+        if v is ...:
+            return hint(f"case {case} still holds `...`: give it a verdict.")
+        if not isinstance(v, str) or v.strip().lower() not in DIAGNOSES:
+            return hint(f"case {case}: a verdict is one of {list(DIAGNOSES)}, got {v!r}.")
+    truth = {c: diagnosis(*case)[0] for c, case in DIAGNOSE_CASES.items()}
+    wrong = [c for c in DIAGNOSE_CASES if answer[c].strip().lower() != truth[c]]
+    if wrong:
+        first = wrong[0]
+        question, k, _ = DIAGNOSE_CASES[first]
+        return hint(f"{len(wrong)} of {len(truth)} verdicts are not right yet. Case {first} ({question!r}, k={k}): "
+                    f"{_WHY[truth[first]]}")
+    return passed("each failure has its own remedy: a vague query needs a better question, the wrong context a "
+                  "retriever that matches meaning, too much text a smaller k or smaller sections. Case B is the "
+                  "trap: the right section came first, and the glossary, one section of thousands of tokens, buried it.")
 
 
 # ---------------------------------------------------------------------------------------- 2. chunking
@@ -263,85 +308,152 @@ def check_faq_threshold(answer: Any) -> Feedback:
                   "or an evaluation of the answers is the next step.")
 
 
-@exercise("retrieval-emb-topk")
-def check_top_k(fn: Callable[[Any, Any, int], list]) -> Feedback:
-    """Indices of the k most similar rows, best first."""
-    if (bad := _callable(fn, "top_k")):
+# (new question, cached question, may the cached answer be reused?), written for the course. The learner tunes on
+# these; the checker judges on CACHE_HELD_OUT, which the learner does not see.
+CACHE_PAIRS = [
+    ("How do I reset my password?", "I forgot my password, how can I reset it?", True),
+    ("How do I cancel my subscription?", "How can I cancel my subscription?", True),
+    ("What does error E1042 mean?", "What is the meaning of error E1042?", True),
+    ("What does error E1042 mean?", "What does error E2041 mean?", False),
+    ("Is the Chroma server on port 8000?", "Is the Chroma server on port 9000?", False),
+    ("Can I export my data as CSV?", "Can I import my data from CSV?", False),
+    ("How much does the Pro plan cost per month?", "How much does the Team plan cost per month?", False),
+    ("How do I reset my password?", "How do I change my email address?", False),
+]
+CACHE_HELD_OUT = [
+    ("What is the monthly price of the Pro plan?", "How much does the Pro plan cost per month?", True),
+    ("Where is the invoice for order 5531?", "Where do I find my invoice for order 5531?", True),
+    ("What is AIE_BUDGET_USD for?", "What does AIE_BUDGET_USD do?", True),
+    ("Why does sync keep failing?", "Why is my sync failing?", True),
+    ("How do I reset my password", "How do I reset my password?", True),
+    ("Where do I find my invoice for order 5513?", "Where do I find my invoice for order 5531?", False),
+    ("Does version 1.3 support SSO?", "Does version 1.2 support SSO?", False),
+    ("What was the attendance in 2025?", "What was the attendance in 2024?", False),
+    ("What's the weather like today?", "How do I cancel my subscription?", False),
+    ("Which Node version do I need?", "Which Python version do I need?", False),
+    ("How do I change the language of the app?", "Why is my sync failing?", False),
+]
+
+
+def _similarity(a: str, b: str) -> float:
+    from aie import retrieval
+
+    v = retrieval.embed([a, b])
+    return float(v[0] @ v[1])
+
+
+_DIGITS = re.compile(r"\d")
+
+
+@exercise("retrieval-emb-cache")
+def check_cache_hit(fn: Callable[[str, str], bool]) -> Feedback:
+    """A semantic cache's reuse rule, judged on held-out pairs: never reuse an answer to another question."""
+    if (bad := _callable(fn, "cache_hit")):
         return bad
-    rng = np.random.default_rng(7)
-    M = rng.normal(size=(20, 6))
-    M /= np.linalg.norm(M, axis=1, keepdims=True)
-    q = M[4] + 0.3 * M[11]
-    q /= np.linalg.norm(q)
-    want = [int(i) for i in np.argsort(-(M @ q), kind="stable")[:5]]
-    got = fn(q, M, 5)
-    try:
-        got = [int(i) for i in got]
-    except (TypeError, ValueError):
-        return hint("return a list of row indices (ints), e.g. [4, 11, 2, 7, 0].")
-    if got == want:
-        if [int(i) for i in fn(q, M, 1)] != want[:1]:
-            return hint("with k=1 return a list with one index.")
-        return passed("embed, multiply, sort: every vector search does this, a vector database just does it faster.")
-    if got == [int(i) for i in np.argsort(M @ q, kind="stable")[:5]]:
-        return hint("those are the *least* similar rows: sort by descending score (np.argsort(-scores)).")
-    if sorted(got) == sorted(want):
-        return hint("the right rows, in the wrong order: most similar first.")
-    if len(got) != 5:
-        return hint(f"asked for k=5, you returned {len(got)} indices.")
-    if all(0 <= x <= 1 for x in np.asarray(got, dtype=float)):
-        return hint("return the indices of the rows, not their scores.")
-    return hint("score every row with matrix @ query, then take the indices of the k largest scores, largest first.")
+    results = []
+    for new, cached, reuse in CACHE_HELD_OUT:
+        got = fn(new, cached)
+        if got is None:
+            return hint("your function returns None: end it with `return ...` (True to reuse the cached answer).")
+        if not isinstance(got, (bool, np.bool_)):
+            return hint(f"return True or False, not {type(got).__name__} ({got!r}).")
+        results.append((new, cached, reuse, bool(got)))
+    wrong_reuse = [r for r in results if r[3] and not r[2]]
+    missed = [r for r in results if r[2] and not r[3]]
+    if wrong_reuse:
+        new, cached, _, _ = wrong_reuse[0]
+        sim = _similarity(new, cached)
+        if _DIGITS.search(new) and _DIGITS.search(cached):
+            return hint(f"{len(wrong_reuse)} wrong reuse(s), e.g. the answer to {cached!r} served for {new!r} "
+                        f"(similarity {sim:.3f}). Embeddings barely see numbers and codes: compare them exactly, "
+                        "on top of the similarity.")
+        return hint(f"{len(wrong_reuse)} wrong reuse(s), e.g. the answer to {cached!r} served for {new!r} "
+                    f"(similarity {sim:.3f}). Two questions with the same codes (or none) can still ask different "
+                    "things: require a high similarity as well.")
+    if missed:
+        new, cached, _, _ = missed[0]
+        return hint(f"no wrong reuse, but {len(missed)} of {sum(r[2] for r in results)} paraphrases missed, e.g. "
+                    f"{new!r} vs {cached!r} (similarity {_similarity(new, cached):.3f}). A cache that never hits saves "
+                    "nothing: set the threshold from the similarities of `ex.CACHE_PAIRS`, between the highest pair "
+                    "that must not match on meaning and the lowest paraphrase.")
+    return passed(f"all {len(results)} held-out pairs right: similarity for the meaning, exact comparison for the codes "
+                  "and numbers the embedding blurs. A wrong cached answer is worse than a miss, so the threshold sits "
+                  "high; what similarity cannot see (turning a setting on or off) still needs a test of its own.")
 
 
 # ----------------------------------------------------------------------------------- 4. chromadb for real
 
 
-_FILTER_RECORDS = [  # id, kind, step
-    ("a", "page", 1), ("b", "page", 3), ("c", "notebook", 3), ("d", "page", 4), ("e", "notebook", 5), ("f", "page", 2),
+# The access-control exercise: records of a shared collection (id, visibility, team, owner), and users who query it.
+_ACCESS_RECORDS = [
+    ("handbook", "public", "ops", "lee"), ("pricing", "public", "billing", "ana"),
+    ("refund-macro", "team", "billing", "ana"), ("chargebacks", "team", "billing", "omar"),
+    ("oncall", "team", "ops", "lee"), ("incident-42", "team", "security", "kim"),
+    ("ana-notes", "private", "billing", "ana"), ("omar-notes", "private", "billing", "omar"),
+    ("lee-notes", "private", "ops", "lee"), ("kim-draft", "private", "security", "kim"),
+]
+_ACCESS_USERS = [  # held out: the exercise shows other users
+    {"name": "omar", "teams": ["billing"]},
+    {"name": "lee", "teams": ["ops", "security"]},
+    {"name": "ana", "teams": ["billing"]},
+    {"name": "zoe", "teams": ["support"]},
 ]
 
 
-@exercise("retrieval-chroma-filter")
-def check_where_filter(where: Any) -> Feedback:
-    """kind == page AND step >= 3."""
+def may_read(user: dict, record: tuple) -> bool:
+    """The policy: public records, team records of the user's teams, private records the user owns."""
+    _, visibility, team, owner = record
+    return (visibility == "public" or (visibility == "team" and team in user["teams"])
+            or (visibility == "private" and owner == user["name"]))
+
+
+@exercise("retrieval-chroma-access")
+def check_access_filter(fn: Callable[[dict], dict]) -> Feedback:
+    """``access_filter(user)``: a `where` filter that lets a query see exactly what the policy allows."""
     import uuid
 
     import chromadb
     from chromadb.config import Settings
 
-    if not isinstance(where, dict):
-        return hint("a `where` filter is a dictionary, e.g. {\"kind\": \"page\"}.")
+    if (bad := _callable(fn, "access_filter")):
+        return bad
     client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
-    name = f"check-filter-{uuid.uuid4().hex[:8]}"
+    name = f"check-access-{uuid.uuid4().hex[:8]}"
     col = client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
     try:
-        rng = np.random.default_rng(0)
-        vecs = rng.normal(size=(len(_FILTER_RECORDS), 8))
-        col.add(ids=[r[0] for r in _FILTER_RECORDS], embeddings=vecs.tolist(),
-                metadatas=[{"kind": r[1], "step": r[2]} for r in _FILTER_RECORDS])
-        try:
-            got = set(col.get(where=where)["ids"])
-        except Exception as e:  # chromadb rejects a malformed filter
-            if len([k for k in where if not k.startswith("$")]) > 1:
-                return hint("chromadb wants one condition per dictionary: combine two conditions with "
-                            "{\"$and\": [{...}, {...}]}.")
-            return hint(f"chromadb rejected the filter ({type(e).__name__}: {str(e)[:160]}). Conditions look like "
-                        "{\"field\": value} or {\"field\": {\"$gte\": 3}}, combined with \"$and\".")
+        vecs = np.random.default_rng(0).normal(size=(len(_ACCESS_RECORDS), 8))
+        col.add(ids=[r[0] for r in _ACCESS_RECORDS], embeddings=vecs.tolist(),
+                metadatas=[{"visibility": r[1], "team": r[2], "owner": r[3]} for r in _ACCESS_RECORDS])
+        for user in _ACCESS_USERS:
+            where = fn(dict(user, teams=list(user["teams"])))
+            if where is None:
+                return hint("your function returns None: end it with `return {...}`, a `where` filter.")
+            if not isinstance(where, dict):
+                return hint(f"return a `where` filter (a dict), not {type(where).__name__}.")
+            try:
+                # a query, as the application would run it: the filter applies before the ranking
+                got = set(col.query(query_embeddings=[vecs[0].tolist()], n_results=len(_ACCESS_RECORDS),
+                                    where=where)["ids"][0])
+            except Exception as e:  # chromadb rejects a malformed filter
+                if len([k for k in where if not k.startswith("$")]) > 1:
+                    return hint("chromadb wants one condition per dictionary: combine conditions with "
+                                "{\"$and\": [{...}, {...}]} or {\"$or\": [...]}.")
+                return hint(f"chromadb rejected your filter for user {user['name']!r} ({type(e).__name__}: "
+                            f"{str(e)[:160]}). Conditions look like {{\"field\": value}} or {{\"field\": {{\"$in\": [...]}}}}.")
+            want = {r[0] for r in _ACCESS_RECORDS if may_read(user, r)}
+            leaked, hidden = sorted(got - want), sorted(want - got)
+            if leaked:
+                rec = next(r for r in _ACCESS_RECORDS if r[0] == leaked[0])
+                return hint(f"a leak: user {user['name']!r} (teams {user['teams']}) can read {leaked}, e.g. "
+                            f"{rec[0]!r}, a {rec[1]} record of team {rec[2]!r} owned by {rec[3]!r}. Each kind of "
+                            "visibility has its own condition: pair each `visibility` with the field that grants it.")
+            if hidden:
+                return hint(f"user {user['name']!r} (teams {user['teams']}) cannot find {hidden}, which the policy "
+                            "lets them read. Combine the three rules with $or: any one of them grants access.")
     finally:
         client.delete_collection(name)
-    want = {r[0] for r in _FILTER_RECORDS if r[1] == "page" and r[2] >= 3}
-    if got == want:
-        return passed("filters run before the similarity ranking, so a query returns only records that may be returned.")
-    if got == {r[0] for r in _FILTER_RECORDS if r[1] == "page" and r[2] > 3}:
-        return hint("step 3 itself is missing: 'or more' is $gte, not $gt.")
-    if got == {r[0] for r in _FILTER_RECORDS if r[1] == "page" or r[2] >= 3}:
-        return hint("that keeps records matching *either* condition; both must hold: use $and, not $or.")
-    if got == {r[0] for r in _FILTER_RECORDS if r[2] >= 3}:
-        return hint("notebooks are included: add the condition on `kind` as well.")
-    if got == {r[0] for r in _FILTER_RECORDS if r[1] == "page"}:
-        return hint("every page is included: add the condition on `step` ({\"step\": {\"$gte\": 3}}).")
-    return hint(f"your filter keeps {sorted(got)}; the records with kind 'page' and step >= 3 are {sorted(want)}.")
+    return passed("the policy is in the query, so a record a user may not read is never a candidate: it cannot reach "
+                  "the prompt, the model or the answer. Filtering the hits afterwards would also cut the top k short.")
 
 
 @exercise("retrieval-chroma-ids")
@@ -619,225 +731,3 @@ def check_best_threshold(fn: Callable[[list, list, list], float]) -> Feedback:
         return hint(f"for answerable {pos} and unanswerable {neg} the best candidate is {want} "
                     f"({right(want)} of {len(pos) + len(neg)} right); you returned {got} ({right(got)} right).")
     return passed("a threshold chosen on labelled questions, unanswerable ones included, is a decision you can defend.")
-
-
-# ---------------------------------------------- replacements for the weak exercises (issue 16), not yet placed
-
-# The cases of the diagnosis exercise: (question, k, the sections that answer it as (page id, heading), or None when
-# the question does not say what it is about). Written for the course; the verdicts are computed from the pages.
-DIAGNOSE_CASES = {
-    "A": ("Tell me more.", 3, None),
-    "B": ("Which conditions make an agent leak private data?", 3, [("book/kb/security", "The lethal trifecta")]),
-    "C": ("Why does my notebook fail with AIE_CASSETTE=strict?", 3,
-          [("book/setup", "5. Cassettes: recorded real responses")]),
-    "D": ("How can I set a hard cap on spending?", 10, [("book/setup", "4. Spending: the usage ledger and the budget cap")]),
-    "E": ("How many people attended the World's Fair?", 3,
-          [("notebooks/survey/01-who", "Who comes to the World's Fair"), ("notebooks/survey/01-who", "Summary"),
-           ("book/kb/aiewf-2025", "The numbers")]),
-    "F": ("What is a cassette?", 3, [("book/setup", "5. Cassettes: recorded real responses")]),
-}
-DIAGNOSES = ("vague query", "wrong context", "too much text", "fine")
-_WHY = {
-    "vague query": "the question does not say what it is about: read it without the course in mind. No retriever can pick "
-                   "the right section for it; ask the user, or rewrite the query.",
-    "wrong context": "read the pasted sections themselves (headings and text): does any of them answer the question?",
-    "too much text": "count the tokens of each pasted section (`tokens.count(s.text)`), not only whether the right one is there.",
-    "fine": "look again before calling it a failure: is a section that answers among those pasted, and what share of "
-            "the pasted tokens is it?",
-}
-
-
-def _keyword_search(question: str, k: int) -> list:
-    """The word-overlap retriever of 01-retrieval-by-hand.ipynb (the lesson writes it out; the checker needs its own)."""
-    from aie import retrieval
-
-    sections = [s for p in retrieval.load_pages() for s in retrieval.sections(p)]
-    scored = [(len(_content_words(question) & _content_words(s.heading + " " + s.text)), i) for i, s in enumerate(sections)]
-    return [sections[i] for _, i in sorted(scored, key=lambda t: (-t[0], t[1]))[:k]]
-
-
-def diagnosis(question: str, k: int, answering: list[tuple[str, str]] | None) -> tuple[str, float]:
-    """The verdict for one case and the share of the pasted tokens that answers (0 when none does)."""
-    from aie import tokens
-
-    if answering is None:
-        return "vague query", 0.0
-    found = _keyword_search(question, k)
-    total = sum(tokens.count(s.text) for s in found)
-    useful = sum(tokens.count(s.text) for s in found if (s.page_id, s.heading) in set(answering))
-    if useful == 0:
-        return "wrong context", 0.0
-    share = useful / total
-    return ("too much text" if share < 0.1 else "fine"), share
-
-
-@exercise("retrieval-hand-diagnose")
-@placeholders
-def check_diagnosis(answer: Any) -> Feedback:
-    """A verdict per case: vague query, wrong context, too much text, or fine."""
-    if not isinstance(answer, dict):
-        return hint("answer with a dict from case letter to verdict, e.g. {'A': 'fine', 'B': 'wrong context', ...}.")
-    missing = [c for c in DIAGNOSE_CASES if c not in answer]
-    if missing:
-        return hint(f"give a verdict for every case: missing {missing}.")
-    for case in DIAGNOSE_CASES:
-        v = answer[case]
-        if v is ...:
-            return hint(f"case {case} still holds `...`: give it a verdict.")
-        if not isinstance(v, str) or v.strip().lower() not in DIAGNOSES:
-            return hint(f"case {case}: a verdict is one of {list(DIAGNOSES)}, got {v!r}.")
-    truth = {c: diagnosis(*case)[0] for c, case in DIAGNOSE_CASES.items()}
-    wrong = [c for c in DIAGNOSE_CASES if answer[c].strip().lower() != truth[c]]
-    if wrong:
-        first = wrong[0]
-        question, k, _ = DIAGNOSE_CASES[first]
-        return hint(f"{len(wrong)} of {len(truth)} verdicts are not right yet. Case {first} ({question!r}, k={k}): "
-                    f"{_WHY[truth[first]]}")
-    return passed("each failure has its own remedy: a vague query needs a better question, the wrong context a "
-                  "retriever that matches meaning, too much text a smaller k or smaller sections. Case B is the "
-                  "trap: the right section came first, and the glossary, one section of thousands of tokens, buried it.")
-
-
-# (new question, cached question, may the cached answer be reused?), written for the course. The learner tunes on
-# these; the checker judges on CACHE_HELD_OUT, which the learner does not see.
-CACHE_PAIRS = [
-    ("How do I reset my password?", "I forgot my password, how can I reset it?", True),
-    ("How do I cancel my subscription?", "How can I cancel my subscription?", True),
-    ("What does error E1042 mean?", "What is the meaning of error E1042?", True),
-    ("What does error E1042 mean?", "What does error E2041 mean?", False),
-    ("Is the Chroma server on port 8000?", "Is the Chroma server on port 9000?", False),
-    ("Can I export my data as CSV?", "Can I import my data from CSV?", False),
-    ("How much does the Pro plan cost per month?", "How much does the Team plan cost per month?", False),
-    ("How do I reset my password?", "How do I change my email address?", False),
-]
-CACHE_HELD_OUT = [
-    ("What is the monthly price of the Pro plan?", "How much does the Pro plan cost per month?", True),
-    ("Where is the invoice for order 5531?", "Where do I find my invoice for order 5531?", True),
-    ("What is AIE_BUDGET_USD for?", "What does AIE_BUDGET_USD do?", True),
-    ("Why does sync keep failing?", "Why is my sync failing?", True),
-    ("How do I reset my password", "How do I reset my password?", True),
-    ("Where do I find my invoice for order 5513?", "Where do I find my invoice for order 5531?", False),
-    ("Does version 1.3 support SSO?", "Does version 1.2 support SSO?", False),
-    ("What was the attendance in 2025?", "What was the attendance in 2024?", False),
-    ("What's the weather like today?", "How do I cancel my subscription?", False),
-    ("Which Node version do I need?", "Which Python version do I need?", False),
-    ("How do I change the language of the app?", "Why is my sync failing?", False),
-]
-
-
-def _similarity(a: str, b: str) -> float:
-    from aie import retrieval
-
-    v = retrieval.embed([a, b])
-    return float(v[0] @ v[1])
-
-
-_DIGITS = re.compile(r"\d")
-
-
-@exercise("retrieval-emb-cache")
-def check_cache_hit(fn: Callable[[str, str], bool]) -> Feedback:
-    """A semantic cache's reuse rule, judged on held-out pairs: never reuse an answer to another question."""
-    if (bad := _callable(fn, "cache_hit")):
-        return bad
-    results = []
-    for new, cached, reuse in CACHE_HELD_OUT:
-        got = fn(new, cached)
-        if got is None:
-            return hint("your function returns None: end it with `return ...` (True to reuse the cached answer).")
-        if not isinstance(got, (bool, np.bool_)):
-            return hint(f"return True or False, not {type(got).__name__} ({got!r}).")
-        results.append((new, cached, reuse, bool(got)))
-    wrong_reuse = [r for r in results if r[3] and not r[2]]
-    missed = [r for r in results if r[2] and not r[3]]
-    if wrong_reuse:
-        new, cached, _, _ = wrong_reuse[0]
-        sim = _similarity(new, cached)
-        if _DIGITS.search(new) and _DIGITS.search(cached):
-            return hint(f"{len(wrong_reuse)} wrong reuse(s), e.g. the answer to {cached!r} served for {new!r} "
-                        f"(similarity {sim:.3f}). Embeddings barely see numbers and codes: compare them exactly, "
-                        "on top of the similarity.")
-        return hint(f"{len(wrong_reuse)} wrong reuse(s), e.g. the answer to {cached!r} served for {new!r} "
-                    f"(similarity {sim:.3f}). Two questions with the same codes (or none) can still ask different "
-                    "things: require a high similarity as well.")
-    if missed:
-        new, cached, _, _ = missed[0]
-        return hint(f"no wrong reuse, but {len(missed)} of {sum(r[2] for r in results)} paraphrases missed, e.g. "
-                    f"{new!r} vs {cached!r} (similarity {_similarity(new, cached):.3f}). A cache that never hits saves "
-                    "nothing: set the threshold from the similarities of `ex.CACHE_PAIRS`, between the highest pair "
-                    "that must not match on meaning and the lowest paraphrase.")
-    return passed(f"all {len(results)} held-out pairs right: similarity for the meaning, exact comparison for the codes "
-                  "and numbers the embedding blurs. A wrong cached answer is worse than a miss, so the threshold sits "
-                  "high; what similarity cannot see (turning a setting on or off) still needs a test of its own.")
-
-
-# The access-control exercise: records of a shared collection (id, visibility, team, owner), and users who query it.
-_ACCESS_RECORDS = [
-    ("handbook", "public", "ops", "lee"), ("pricing", "public", "billing", "ana"),
-    ("refund-macro", "team", "billing", "ana"), ("chargebacks", "team", "billing", "omar"),
-    ("oncall", "team", "ops", "lee"), ("incident-42", "team", "security", "kim"),
-    ("ana-notes", "private", "billing", "ana"), ("omar-notes", "private", "billing", "omar"),
-    ("lee-notes", "private", "ops", "lee"), ("kim-draft", "private", "security", "kim"),
-]
-_ACCESS_USERS = [  # held out: the exercise shows other users
-    {"name": "omar", "teams": ["billing"]},
-    {"name": "lee", "teams": ["ops", "security"]},
-    {"name": "ana", "teams": ["billing"]},
-    {"name": "zoe", "teams": ["support"]},
-]
-
-
-def may_read(user: dict, record: tuple) -> bool:
-    """The policy: public records, team records of the user's teams, private records the user owns."""
-    _, visibility, team, owner = record
-    return (visibility == "public" or (visibility == "team" and team in user["teams"])
-            or (visibility == "private" and owner == user["name"]))
-
-
-@exercise("retrieval-chroma-access")
-def check_access_filter(fn: Callable[[dict], dict]) -> Feedback:
-    """``access_filter(user)``: a `where` filter that lets a query see exactly what the policy allows."""
-    import uuid
-
-    import chromadb
-    from chromadb.config import Settings
-
-    if (bad := _callable(fn, "access_filter")):
-        return bad
-    client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
-    name = f"check-access-{uuid.uuid4().hex[:8]}"
-    col = client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
-    try:
-        vecs = np.random.default_rng(0).normal(size=(len(_ACCESS_RECORDS), 8))
-        col.add(ids=[r[0] for r in _ACCESS_RECORDS], embeddings=vecs.tolist(),
-                metadatas=[{"visibility": r[1], "team": r[2], "owner": r[3]} for r in _ACCESS_RECORDS])
-        for user in _ACCESS_USERS:
-            where = fn(dict(user, teams=list(user["teams"])))
-            if where is None:
-                return hint("your function returns None: end it with `return {...}`, a `where` filter.")
-            if not isinstance(where, dict):
-                return hint(f"return a `where` filter (a dict), not {type(where).__name__}.")
-            try:
-                # a query, as the application would run it: the filter applies before the ranking
-                got = set(col.query(query_embeddings=[vecs[0].tolist()], n_results=len(_ACCESS_RECORDS),
-                                    where=where)["ids"][0])
-            except Exception as e:  # chromadb rejects a malformed filter
-                if len([k for k in where if not k.startswith("$")]) > 1:
-                    return hint("chromadb wants one condition per dictionary: combine conditions with "
-                                "{\"$and\": [{...}, {...}]} or {\"$or\": [...]}.")
-                return hint(f"chromadb rejected your filter for user {user['name']!r} ({type(e).__name__}: "
-                            f"{str(e)[:160]}). Conditions look like {{\"field\": value}} or {{\"field\": {{\"$in\": [...]}}}}.")
-            want = {r[0] for r in _ACCESS_RECORDS if may_read(user, r)}
-            leaked, hidden = sorted(got - want), sorted(want - got)
-            if leaked:
-                rec = next(r for r in _ACCESS_RECORDS if r[0] == leaked[0])
-                return hint(f"a leak: user {user['name']!r} (teams {user['teams']}) can read {leaked}, e.g. "
-                            f"{rec[0]!r}, a {rec[1]} record of team {rec[2]!r} owned by {rec[3]!r}. Each kind of "
-                            "visibility has its own condition: pair each `visibility` with the field that grants it.")
-            if hidden:
-                return hint(f"user {user['name']!r} (teams {user['teams']}) cannot find {hidden}, which the policy "
-                            "lets them read. Combine the three rules with $or: any one of them grants access.")
-    finally:
-        client.delete_collection(name)
-    return passed("the policy is in the query, so a record a user may not read is never a candidate: it cannot reach "
-                  "the prompt, the model or the answer. Filtering the hits afterwards would also cut the top k short.")
