@@ -111,3 +111,40 @@ def test_choose_examples():
     hints(p.check_choose_examples(first_rows), "most similar rows")
     hints(p.check_choose_examples(lambda q, v, lab, k: sorted(_choose(q, v, lab, k))), "most similar first")
     hints(p.check_choose_examples(lambda q, v, lab, k: _choose(q, v, lab, k)[:-1]), "different rows")
+
+
+def _how_many(runs, prompt_tokens, target, stat="min", with_zero=True):
+    by_k = runs.groupby("k")["accuracy"].agg(stat)
+    meets = [k for k, a in by_k.items() if a >= target and (with_zero or k != 0)]
+    return min(meets, key=lambda k: prompt_tokens[k]) if meets else None
+
+
+def test_how_many_examples():
+    ok(p.check_how_many_examples(_how_many))
+    hints(p.check_how_many_examples(lambda r, t, x: _how_many(r, t, x, stat="mean")), "mean", "worst measured draw")
+    hints(p.check_how_many_examples(lambda r, t, x: _how_many(r, t, x, stat="max")), "best draw", "worst measured draw")
+    hints(p.check_how_many_examples(lambda r, t, x: _how_many(r, t, x, with_zero=False)), "zero-shot")
+
+    def most_accurate(runs, prompt_tokens, target):
+        worst = runs.groupby("k")["accuracy"].min()
+        meets = worst[worst >= target]
+        return int(meets.idxmax()) if len(meets) else None
+    hints(p.check_how_many_examples(most_accurate), "fewest prompt tokens")
+
+    def strict(runs, prompt_tokens, target):
+        worst = runs.groupby("k")["accuracy"].min()
+        meets = [k for k, a in worst.items() if a > target]
+        return min(meets, key=lambda k: prompt_tokens[k]) if meets else None
+    hints(p.check_how_many_examples(strict), ">=")
+
+    def never_none(runs, prompt_tokens, target):
+        return _how_many(runs, prompt_tokens, target) or int(runs.groupby("k")["accuracy"].mean().idxmax())
+    hints(p.check_how_many_examples(never_none), "return none")
+
+    def zero_as_none(runs, prompt_tokens, target):  # `or None` turns the right k = 0 into None
+        return _how_many(runs, prompt_tokens, target) or None
+    hints(p.check_how_many_examples(zero_as_none), "return 0, not none")
+    hints(p.check_how_many_examples(lambda r, t, x: None), "returned none although")
+    hints(p.check_how_many_examples(lambda r, t, x: "four"), "an int")
+    hints(p.check_how_many_examples(lambda r, t, x: 3), "not a k in")
+    hints(p.check_how_many_examples(4), "function itself")

@@ -278,22 +278,6 @@ def test_cot_measurements_match_the_notebook():
         assert abs(numbers[0] - accuracy) < 0.001 and abs(numbers[2] - out_tokens) < 0.001, (style, numbers)
 
 
-# ------------------------------------------------------------------ step 2: examples
-
-def test_format_examples():
-    def right(rows):
-        rows = rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
-        return "\n".join(f'<Example {i}>\nInput: "{r["text"]}"\nOutput: {r["label"]}\n</Example {i}>'
-                         for i, r in enumerate(rows, start=1))
-
-    ok(p.check_format_examples(right))
-    hints(p.check_format_examples(lambda rows: "\n".join(
-        f'<Example {i}>\nInput: "{r["text"]}"\nOutput: {r["label"]}\n</Example {i}>' for i, r in enumerate(rows))), "from 1")
-    hints(p.check_format_examples(lambda rows: "\n".join(
-        f'<Example {i}>\nInput: {r["text"]}\nOutput: {r["label"]}\n</Example {i}>' for i, r in enumerate(rows, 1))), "double quotes")
-    hints(p.check_format_examples(lambda rows: [r["text"] for r in rows]), "one string")
-
-
 # ------------------------------------------------------------------ step 2: structured outputs
 
 def test_schema_diagnosis():

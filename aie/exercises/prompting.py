@@ -193,36 +193,104 @@ def check_cot_decision(answer) -> Feedback:
 
 # ------------------------------------------------------------------ 03 examples
 
-EXAMPLE_ROWS = [
-    {"text": "Timeseries data is missing several days of data.", "label": "true"},
-    {"text": "Your ceo needs a haircut", "label": "false"},
-]
-EXPECTED_BLOCK = ('<Example 1>\nInput: "Timeseries data is missing several days of data."\nOutput: true\n</Example 1>\n'
-                  '<Example 2>\nInput: "Your ceo needs a haircut"\nOutput: false\n</Example 2>')
+def _runs(draws: dict[int, list[float]]) -> "object":
+    import pandas as pd
+
+    return pd.DataFrame([{"k": k, "seed": s, "accuracy": a} for k, accs in draws.items() for s, a in enumerate(accs)])
 
 
-@exercise("prompting-examples-format")
-def check_format_examples(fn) -> Feedback:
-    """``format_examples(rows)``: the roadmap's <Example N> blocks, numbered from 1, input in double quotes."""
+# Measured runs the checker judges a choice on: accuracy per number of examples k over several draws (k = 0 has one
+# draw), with the system prompt's tokens per k. Each case separates the right rule from a typical wrong one; "lucky
+# draws" comes first because there the best draw and the mean disagree.
+HOW_MANY_TOKENS = {0: 20, 2: 84, 4: 146, 8: 268, 16: 520}
+HOW_MANY_CASES = {
+    # only the best draws reach the target: nothing meets it whichever examples are drawn
+    "lucky draws": ({0: [0.60], 2: [0.50, 0.80, 0.60, 0.62], 4: [0.55, 0.78, 0.65, 0.66], 16: [0.62, 0.76, 0.68, 0.66]}, 0.70),
+    # a mean of the draws, or the best draw, meets the target with fewer examples; the worst draw needs four
+    "mean misleads": ({0: [0.60], 2: [0.66, 0.78, 0.72, 0.72], 4: [0.72, 0.80, 0.76, 0.76], 8: [0.74, 0.86, 0.80, 0.80]}, 0.70),
+    # zero-shot already meets the target: no examples is the cheapest prompt
+    "zero-shot enough": ({0: [0.80], 2: [0.70, 0.84, 0.78, 0.76], 4: [0.78, 0.86, 0.82, 0.80], 8: [0.82, 0.90, 0.86, 0.88]}, 0.75),
+    # the worst draw of two examples is exactly the target (36 of 48): that meets it
+    "at the target": ({0: [0.60], 2: [36 / 48, 40 / 48, 38 / 48, 37 / 48], 4: [0.80, 0.84, 0.82, 0.86]}, 36 / 48),
+}
+
+
+def _how_many(runs, tokens: dict, target: float, stat: str = "min", with_zero: bool = True, strict: bool = False,
+              cheapest: bool = True, fallback: bool = False):
+    by_k = runs.groupby("k")["accuracy"].agg(stat)
+    meets = [int(k) for k, a in by_k.items() if (a > target if strict else a >= target) and (with_zero or k != 0)]
+    if not meets:
+        return int(runs.groupby("k")["accuracy"].mean().idxmax()) if fallback else None
+    if cheapest:
+        return min(meets, key=lambda k: (tokens[k], k))
+    return max(meets, key=lambda k: by_k[k])
+
+
+def _as_count(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or float(value) != int(value):
+        raise TypeError
+    return int(value)
+
+
+@exercise("prompting-examples-how-many")
+def check_how_many_examples(fn) -> Feedback:
+    """``how_many_examples(runs, prompt_tokens, target)``: the k whose every measured draw meets the target, with the
+    fewest prompt tokens (k = 0 included), or None when no k does."""
     if not callable(fn):
-        return hint("pass the function itself, `format_examples`.")
-    got = fn(EXAMPLE_ROWS)
-    if not isinstance(got, str):
-        return hint("return one string holding all the example blocks.")
-    norm = "\n".join(ln.strip() for ln in got.strip().splitlines() if ln.strip())
-    if norm == EXPECTED_BLOCK:
-        if fn([]).strip() != "":
-            return hint("with no rows, return an empty string (zero-shot).")
-        return passed("the same format as the roadmap's examples, built from data rather than typed by hand.")
-    if "<Example 0>" in got:
-        return hint("number the examples from 1, as the roadmap does: <Example 1>, <Example 2>, ...")
-    if "</Example" not in got:
-        return hint("close each block: <Example 1> ... </Example 1>.")
-    if "Input: Timeseries" in got:
-        return hint('put the input in double quotes: Input: "..."')
-    if "Output: True" in got or "Output: \"true\"" in got:
-        return hint("write the label as it is in the data (true / false, lower case, no quotes).")
-    return hint("each example is four lines: <Example N>, Input: \"...\", Output: label, </Example N>. Expected:\n" + EXPECTED_BLOCK)
+        return hint("pass the function itself, `how_many_examples`, not the result of calling it.")
+    got_all = {}
+    for name, (draws, target) in HOW_MANY_CASES.items():
+        runs = _runs(draws)
+        tokens = {k: HOW_MANY_TOKENS[k] for k in draws}
+        try:
+            got = _as_count(fn(runs.copy(), dict(tokens), target))
+        except TypeError:
+            return hint("return a number of examples (an int such as 0 or 8), or None when no number meets the target.")
+        got_all[name] = got
+        right = _how_many(runs, tokens, target)
+        if got == right:
+            continue
+        table = "; ".join(f"k={k}: worst {min(a):.0%}, mean {np.mean(a):.0%}, best {max(a):.0%}, {tokens[k]} tokens"
+                          for k, a in draws.items())
+        if got is not None and got not in draws:
+            return hint(f"you returned {got}, which is not a k in `runs` ({sorted(draws)}): choose one of the measured "
+                        "settings.")
+        if all(v is None for v in got_all.values()) and got is None:
+            return hint(f"your function returned None although a setting meets the target ({table}; target "
+                        f"{target:.0%}). Return None only when no k does.")
+        if got is None and right == 0:
+            return hint(f"with target {target:.0%} ({table}), zero-shot (k=0) meets it: return 0, not None. Careful: "
+                        "`if not k` and `k or ...` treat 0 as no answer.")
+        if got == _how_many(runs, tokens, target, stat="mean"):
+            return hint(f"with target {target:.0%} ({table}), you chose k={got} by its mean accuracy. Production gets a "
+                        "fresh draw of examples, and in the lesson eight examples scored anywhere from 50% to 79% "
+                        "depending on the draw: a setting meets the target only if its worst measured draw does.")
+        if got == _how_many(runs, tokens, target, stat="max"):
+            return hint(f"with target {target:.0%} ({table}), you chose k={got} by its best draw. That is the luckiest of "
+                        "several draws on a small test set, and production gets a fresh draw: a setting meets the "
+                        "target only if its worst measured draw does.")
+        if got == _how_many(runs, tokens, target, with_zero=False):
+            return hint(f"with target {target:.0%} ({table}), zero-shot (k=0) already meets it, and it is the cheapest "
+                        "prompt there is. Zero examples is a setting like any other; in this lesson it was the best.")
+        if got == _how_many(runs, tokens, target, strict=True):
+            return hint(f"with target {target:.0%} ({table}), a worst draw exactly at the target meets it: "
+                        "use >= , not >.")
+        if got == _how_many(runs, tokens, target, cheapest=False):
+            return hint(f"with target {target:.0%} ({table}), k={got} is the most accurate, but a cheaper setting also "
+                        "meets the target, and every example is paid for in tokens on every request. Among the "
+                        "settings that meet the target, take the one with the fewest prompt tokens.")
+        if right is None:
+            return hint(f"with target {target:.0%} ({table}), no k meets the target on its worst draw, yet you returned "
+                        f"k={got}. Return None: more examples will not fix this; change the instruction or the model, "
+                        "or relax the target.")
+        return hint(f"with target {target:.0%} ({table}), the answer is not k={got}. Keep the settings whose worst draw "
+                    "meets the target, zero-shot included, and take the one with the fewest prompt tokens; None if "
+                    "there is none.")
+    return passed("judged on the worst draw, zero-shot included, cheapest first, and None when nothing qualifies. "
+                  "Examples are a cost on every request: add them when a measurement shows they earn it. Four draws on "
+                  "48 messages is a small sample; step 5 asks how sure such a measurement is.")
 
 
 def _similar_case(seed: int, n: int = 24, dim: int = 12, lean: str = "true"):
