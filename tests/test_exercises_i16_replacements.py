@@ -144,7 +144,7 @@ def test_how_many_examples():
     def zero_as_none(runs, prompt_tokens, target):  # `or None` turns the right k = 0 into None
         return _how_many(runs, prompt_tokens, target) or None
     hints(p.check_how_many_examples(zero_as_none), "return 0, not none")
-    hints(p.check_how_many_examples(lambda r, t, x: None), "returned none although")
+    hints(p.check_how_many_examples(lambda r, t, x: None), "returned none", "although a setting meets")
     hints(p.check_how_many_examples(lambda r, t, x: "four"), "an int")
     hints(p.check_how_many_examples(lambda r, t, x: 3), "not a k in")
     hints(p.check_how_many_examples(4), "function itself")

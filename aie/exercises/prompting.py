@@ -258,7 +258,7 @@ def check_how_many_examples(fn) -> Feedback:
             return hint(f"you returned {got}, which is not a k in `runs` ({sorted(draws)}): choose one of the measured "
                         "settings.")
         if all(v is None for v in got_all.values()) and got is None:
-            return hint(f"your function returned None although a setting meets the target ({table}; target "
+            return hint(f"your function returned None (as the cell handed out does) although a setting meets the target ({table}; target "
                         f"{target:.0%}). Return None only when no k does.")
         if got is None and right == 0:
             return hint(f"with target {target:.0%} ({table}), zero-shot (k=0) meets it: return 0, not None. Careful: "
