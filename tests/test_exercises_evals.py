@@ -66,23 +66,33 @@ def test_pareto_typical_mistakes_get_their_hints():
     hints(ex.check_pareto_table(crashes_on_empty), "no failures")
 
 
-RIGHT_FILING = {1: "declined an answerable question", 2: "raw error shown to the customer",
-                3: "multi-step task left unfinished", 4: "quoted a passage that does not answer",
-                5: "did not ask for the missing order id", 6: "followed an injected instruction",
-                7: "did not correct a false premise", 8: "wrong tool or arguments"}
+RIGHT_FILING = {1: "declined an answerable question", 2: "wrong or unsupported fact",
+                3: "no reply to the customer", 4: "e-mail to a wrong or invented address",
+                5: "answer misses the point", 6: "did not ask for the missing order id",
+                7: "followed an injected instruction", 8: "did not correct a false premise",
+                9: "wrong tool or arguments"}
 
 
 def test_axial_coding_right_answer_passes():
     ok(ex.check_axial_coding(dict(RIGHT_FILING)))
 
 
+def test_axial_coding_uses_the_modes_of_the_labelled_traces():
+    modes = set(evals.traces().failure_mode.dropna())
+    assert set(ex.FAILURE_MODES) == modes
+    assert set(RIGHT_FILING.values()) <= modes
+
+
 def test_axial_coding_typical_mistakes_get_their_hints():
     hints(ex.check_axial_coding({}), "empty")
     hints(ex.check_axial_coding({**RIGHT_FILING, 1: "bad retrieval"}), "not one of the failure modes")
     hints(ex.check_axial_coding({k: v for k, v in RIGHT_FILING.items() if k != 8}), "[8]")
-    hints(ex.check_axial_coding({**RIGHT_FILING, 4: "answered only part of the question"}), "7 of 8", "note 4")
-    wrong = {**RIGHT_FILING, 4: "answered only part of the question", 6: "wrong tool or arguments"}
-    hints(ex.check_axial_coding(wrong), "2 of 8", "note 4")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 5: "answered only part of the question"}), "8 of 9", "note 5")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 2: "answer misses the point"}), "8 of 9", "note 2", "contradicts")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 4: "no reply to the customer"}), "8 of 9", "note 4", "first")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 7: "e-mail to a wrong or invented address"}), "note 7", "injected")
+    wrong = {**RIGHT_FILING, 5: "answered only part of the question", 7: "wrong tool or arguments"}
+    hints(ex.check_axial_coding(wrong), "2 of 9", "note 5")
 
 
 # ------------------------------------------------------------------ 02 code-based evals
