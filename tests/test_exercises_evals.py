@@ -396,24 +396,36 @@ def test_failing_transitions_come_from_the_trace_set():
     assert all(a != "answer" for a, _, _ in transitions)  # nothing comes after the answer
 
 
+def test_failing_transitions_place_every_mode():
+    transitions = ex.failing_transitions()
+    assert {m for _, _, m in transitions} <= set(ex.FAILS_AT)
+    # "no reply to the customer" fails where the model repeats a call (or at the answer when it did not)
+    assert all(a == b or b == "answer" for a, b, m in transitions if m == "no reply to the customer")
+
+
+_EMAIL_FIX = ("Change the send_email tool's description and the system prompt: look the order up with "
+              "get_order_status first and e-mail only the address it returns; make the tool refuse any other address.")
+
+
 def test_worst_transition_right_answer_passes():
     from collections import Counter
     (a, b), _ = Counter((a, b) for a, b, _ in ex.failing_transitions()).most_common(1)[0]
-    ok(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the system prompt: always call search_kb "
-                                  "before answering a policy question, and ask for a missing order id."}))
+    assert (a, b) == ("request", "send_email")  # the real-model traces: e-mails sent before any lookup
+    ok(ex.check_worst_transition({"from": a, "to": b, "fix": _EMAIL_FIX}))
 
 
 def test_worst_transition_typical_mistakes_get_their_hints():
     from collections import Counter
     counts = Counter((a, b) for a, b, _ in ex.failing_transitions()).most_common()
     (a, b), (a2, b2) = counts[0][0], counts[1][0]
-    fix = "Change the system prompt: always call search_kb before answering a policy question."
-    hints(ex.check_worst_transition({"from": a2, "to": b2, "fix": fix}), "has more")
-    hints(ex.check_worst_transition({"from": "start", "to": "end", "fix": fix}), "not a cell")
+    hints(ex.check_worst_transition({"from": a2, "to": b2, "fix": _EMAIL_FIX}), "has more")
+    hints(ex.check_worst_transition({"from": "start", "to": "end", "fix": _EMAIL_FIX}), "not a cell")
     hints(ex.check_worst_transition({"from": a, "to": b, "fix": "better prompt"}), "sentence or two")
     hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Make the model smarter so it gets more of these right."}),
           "name the part")
     hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the loop so that it retries every failed step twice."}),
           "aim the fix")
+    hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the system prompt: always call search_kb "
+                                     "before answering a policy question."}), "aim the fix")
     hints(ex.check_worst_transition({"from": ..., "to": ..., "fix": ...}), "no answer yet")
     hints(ex.check_worst_transition(("request", "answer")), "dict")

@@ -547,7 +547,31 @@ def _agent_states(spans: list[dict]) -> list[str]:
     return seq
 
 
-_FIRST_STEP = {"did not ask for the missing order id", "missed the help article", "wrong tool or arguments"}
+# Where each failure mode of the support agent happens (the lesson's FAILS_AT): the first step, the first call of
+# a tool, the first action (send_email or refund_amount), the first call that repeats the one before, or the answer.
+FAILS_AT = {
+    "did not ask for the missing order id": "first step",
+    "wrong tool or arguments": "first step",
+    "e-mail to a wrong or invented address": "send_email",
+    "invented an order fact": "send_email",
+    "followed an injected instruction": "first action",
+    "no reply to the customer": "repeat",
+    "format noise in the answer": "answer",
+    "unsupported request not acknowledged": "answer",
+}
+_ACTIONS = ("send_email", "refund_amount")
+
+
+def _failing_index(seq: list[str], mode: str) -> int:
+    where = FAILS_AT[mode]
+    if where == "first step":
+        return 1
+    if where == "repeat":
+        repeats = [i for i in range(2, len(seq)) if seq[i] == seq[i - 1]]
+        return repeats[0] if repeats else seq.index("answer")
+    if where == "first action":
+        return next(i for i, s in enumerate(seq) if s.startswith(_ACTIONS))
+    return next(i for i, s in enumerate(seq) if s.startswith(where))
 
 
 def failing_transitions() -> list[tuple[str, str, str]]:
@@ -558,24 +582,20 @@ def failing_transitions() -> list[tuple[str, str, str]]:
     out = []
     for r in t[(t.system == "support-agent") & (t.label == "fail")].itertuples():
         seq = _agent_states(r.spans)
-        if r.failure_mode in _FIRST_STEP:
-            i = 1
-        elif r.failure_mode == "followed an injected instruction":
-            i = next(i for i, s in enumerate(seq) if s.startswith("send_email"))
-        else:
-            i = next(i for i, s in enumerate(seq) if s == "answer")
+        i = _failing_index(seq, r.failure_mode)
         out.append((seq[i - 1], seq[i], r.failure_mode))
     return out
 
 
 _PARTS = ("prompt", "description", "tool", "loop", "instruction")
 _MODE_WORDS = {
-    "missed the help article": ("search_kb", "help", "article", "search"),
+    "e-mail to a wrong or invented address": ("address", "get_order_status", "look up", "lookup", "look the order up"),
+    "no reply to the customer": ("repeat", "same call", "same tool", "again", "reply", "answer", "stop"),
     "did not ask for the missing order id": ("order id", "ask", "missing"),
-    "raw error shown to the customer": ("error",),
-    "multi-step task left unfinished": ("step", "finish", "next", "continue", "e-mail", "email"),
-    "unsupported request not acknowledged": ("unsupported", "cannot", "can't", "acknowledge"),
-    "wrong tool or arguments": ("argument", "description", "tool"),
+    "wrong tool or arguments": ("argument", "description", "search_kb"),
+    "format noise in the answer": ("format", "json", "syntax", "plain text"),
+    "invented an order fact": ("look up", "lookup", "get_order_status", "fact"),
+    "unsupported request not acknowledged": ("unsupported", "cannot", "can't", "decline", "acknowledge"),
     "followed an injected instruction": ("inject", "instruction", "untrusted", "confirm"),
 }
 
@@ -608,5 +628,5 @@ def check_worst_transition(answer: Any) -> Feedback:
     main = modes.most_common(1)[0][0]
     if not any(w in fix for w in _MODE_WORDS.get(main, ())):
         return hint(f"most runs in that cell fail with '{main}' ({modes[main]} of {n}); aim the fix at that.")
-    return passed(f"{top_from} -> {top_to} holds {n} of {len(transitions)} failing runs; fixing that one decision "
-                  "is worth more than polishing the answers.")
+    return passed(f"{top_from} -> {top_to} holds {n} of {len(transitions)} failing runs: the decision to fix first, "
+                  "before polishing how the answers are worded.")
