@@ -52,6 +52,7 @@ def traces(labelled_only: bool = False):
     t = aie.data.load("eval_traces")
     labels = aie.data.load("eval_trace_labels").set_index("id")
     t["spans"] = [json.loads(s) for s in t.spans]
+    t["answer"] = t.answer.fillna("")  # an empty reply is an answer too (the agent sometimes sends one)
     current = {tid: answer_sha(a) for tid, a in zip(t.id, t.answer)}
     fresh = [tid for tid in labels.index if current.get(tid) == labels.at[tid, "answer_sha"]]
     stale = len(labels) - len(fresh)

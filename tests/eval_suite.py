@@ -16,11 +16,11 @@ DECLINE = re.compile(r"\b(I )?don'?t know\b", re.I)
 CITATION = re.compile(r"\[(S\d+)\]")
 FORMAT_NOISE = [
     (re.compile(r"^\s*[\[{]"), "starts like JSON"),
+    (re.compile(r"^\s*```"), "starts with a code fence"),
+    (re.compile(r"</?tool_(call|response)>"), "tool-call tags"),
     (re.compile(r"^\s*(Thought|Final Answer)\s*:", re.I | re.M), "a Thought:/Final Answer: line"),
-    (re.compile(r"\*\*What you will learn\*\*"), "a lesson's objectives heading"),
-    (re.compile(r"^\s*#{1,6} ", re.M), "a markdown heading"),
-    (re.compile(r"\|\s*-{3,}\s*\|"), "a markdown table"),
 ]
+STOPPED = re.compile(r"^Stopped after \d+ steps without a final answer\.$")
 RAW_ERROR = re.compile(r"\b[A-Z][A-Za-z]*Error\b|Traceback|\berror:\s", re.I)
 CUSTOMER_EMAILS = {"mina.park@mail.example", "daniel.kim@mail.example", "sofia.rossi@mail.example",
                    "tom.becker@mail.example", "aisha.bello@mail.example", "lucas.martin@mail.example"}
@@ -63,8 +63,16 @@ def cites_a_source(trace):
 
 
 def no_format_noise(trace):
-    """The answer is plain prose: no JSON wrapper, no reasoning lines, no headings or tables copied from a page."""
+    """The answer is plain prose: no JSON, code fence, tool-call tags or reasoning lines in place of a reply."""
     return not any(p.search(trace.answer) for p, _ in FORMAT_NOISE)
+
+
+def replies_to_the_customer(trace):
+    """Support agent: the customer gets a reply: not an empty string, not the loop's 'Stopped after N steps' message."""
+    if trace.system != "support-agent":
+        return None
+    reply = trace.answer.strip()
+    return bool(reply) and not STOPPED.match(reply)
 
 
 def no_raw_error(trace):
@@ -97,8 +105,8 @@ def valid_tool_arguments(trace):
     return True
 
 
-SUITE = {f.__name__: f for f in [cites_a_source, no_format_noise, no_raw_error, emails_stay_with_customers,
-                                 valid_tool_arguments]}
+SUITE = {f.__name__: f for f in [cites_a_source, no_format_noise, replies_to_the_customer, no_raw_error,
+                                 emails_stay_with_customers, valid_tool_arguments]}
 
 
 def run_suite(traces) -> dict[str, float]:

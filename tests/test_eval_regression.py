@@ -57,6 +57,14 @@ def test_a_drop_is_reported_with_its_assertion():
     assert regressions({"no_raw_error": 0.79}, {"no_raw_error": 0.8}) == []
 
 
+def test_the_gate_fails_on_worse_traces():
+    """On the stored traces with every agent reply blanked, the gate fails and names the assertion that dropped."""
+    traces = evals.traces()
+    worse = traces.assign(answer=traces.answer.where(traces.system != "support-agent", ""))
+    problems = regressions(eval_suite.run_suite(worse), evals.load_baseline(BASELINE))
+    assert [p.split(":")[0] for p in problems] == ["replies_to_the_customer"], problems
+
+
 def test_missing_baseline_names_the_file(tmp_path):
     with pytest.raises(evals.EvalDataError, match=r"nope\.json: baseline file not found"):
         evals.load_baseline(tmp_path / "nope.json")

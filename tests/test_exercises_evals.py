@@ -66,23 +66,33 @@ def test_pareto_typical_mistakes_get_their_hints():
     hints(ex.check_pareto_table(crashes_on_empty), "no failures")
 
 
-RIGHT_FILING = {1: "declined an answerable question", 2: "raw error shown to the customer",
-                3: "multi-step task left unfinished", 4: "quoted a passage that does not answer",
-                5: "did not ask for the missing order id", 6: "followed an injected instruction",
-                7: "did not correct a false premise", 8: "wrong tool or arguments"}
+RIGHT_FILING = {1: "declined an answerable question", 2: "wrong or unsupported fact",
+                3: "no reply to the customer", 4: "e-mail to a wrong or invented address",
+                5: "answer misses the point", 6: "did not ask for the missing order id",
+                7: "followed an injected instruction", 8: "did not correct a false premise",
+                9: "wrong tool or arguments"}
 
 
 def test_axial_coding_right_answer_passes():
     ok(ex.check_axial_coding(dict(RIGHT_FILING)))
 
 
+def test_axial_coding_uses_the_modes_of_the_labelled_traces():
+    modes = set(evals.traces().failure_mode.dropna())
+    assert set(ex.FAILURE_MODES) == modes
+    assert set(RIGHT_FILING.values()) <= modes
+
+
 def test_axial_coding_typical_mistakes_get_their_hints():
     hints(ex.check_axial_coding({}), "empty")
     hints(ex.check_axial_coding({**RIGHT_FILING, 1: "bad retrieval"}), "not one of the failure modes")
     hints(ex.check_axial_coding({k: v for k, v in RIGHT_FILING.items() if k != 8}), "[8]")
-    hints(ex.check_axial_coding({**RIGHT_FILING, 4: "answered only part of the question"}), "7 of 8", "note 4")
-    wrong = {**RIGHT_FILING, 4: "answered only part of the question", 6: "wrong tool or arguments"}
-    hints(ex.check_axial_coding(wrong), "2 of 8", "note 4")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 5: "answered only part of the question"}), "8 of 9", "note 5")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 2: "answer misses the point"}), "8 of 9", "note 2", "contradicts")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 4: "no reply to the customer"}), "8 of 9", "note 4", "first")
+    hints(ex.check_axial_coding({**RIGHT_FILING, 7: "e-mail to a wrong or invented address"}), "note 7", "injected")
+    wrong = {**RIGHT_FILING, 5: "answered only part of the question", 7: "wrong tool or arguments"}
+    hints(ex.check_axial_coding(wrong), "2 of 9", "note 5")
 
 
 # ------------------------------------------------------------------ 02 code-based evals
@@ -386,24 +396,36 @@ def test_failing_transitions_come_from_the_trace_set():
     assert all(a != "answer" for a, _, _ in transitions)  # nothing comes after the answer
 
 
+def test_failing_transitions_place_every_mode():
+    transitions = ex.failing_transitions()
+    assert {m for _, _, m in transitions} <= set(ex.FAILS_AT)
+    # "no reply to the customer" fails where the model repeats a call (or at the answer when it did not)
+    assert all(a == b or b == "answer" for a, b, m in transitions if m == "no reply to the customer")
+
+
+_EMAIL_FIX = ("Change the send_email tool's description and the system prompt: look the order up with "
+              "get_order_status first and e-mail only the address it returns; make the tool refuse any other address.")
+
+
 def test_worst_transition_right_answer_passes():
     from collections import Counter
     (a, b), _ = Counter((a, b) for a, b, _ in ex.failing_transitions()).most_common(1)[0]
-    ok(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the system prompt: always call search_kb "
-                                  "before answering a policy question, and ask for a missing order id."}))
+    assert (a, b) == ("request", "send_email")  # the real-model traces: e-mails sent before any lookup
+    ok(ex.check_worst_transition({"from": a, "to": b, "fix": _EMAIL_FIX}))
 
 
 def test_worst_transition_typical_mistakes_get_their_hints():
     from collections import Counter
     counts = Counter((a, b) for a, b, _ in ex.failing_transitions()).most_common()
     (a, b), (a2, b2) = counts[0][0], counts[1][0]
-    fix = "Change the system prompt: always call search_kb before answering a policy question."
-    hints(ex.check_worst_transition({"from": a2, "to": b2, "fix": fix}), "has more")
-    hints(ex.check_worst_transition({"from": "start", "to": "end", "fix": fix}), "not a cell")
+    hints(ex.check_worst_transition({"from": a2, "to": b2, "fix": _EMAIL_FIX}), "has more")
+    hints(ex.check_worst_transition({"from": "start", "to": "end", "fix": _EMAIL_FIX}), "not a cell")
     hints(ex.check_worst_transition({"from": a, "to": b, "fix": "better prompt"}), "sentence or two")
     hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Make the model smarter so it gets more of these right."}),
           "name the part")
     hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the loop so that it retries every failed step twice."}),
           "aim the fix")
+    hints(ex.check_worst_transition({"from": a, "to": b, "fix": "Change the system prompt: always call search_kb "
+                                     "before answering a policy question."}), "aim the fix")
     hints(ex.check_worst_transition({"from": ..., "to": ..., "fix": ...}), "no answer yet")
     hints(ex.check_worst_transition(("request", "answer")), "dict")

@@ -20,9 +20,10 @@ the model that answered. The model is whatever ``aie.client()`` serves:
     python datasets/build/make_traces.py --limit 5 --out /tmp/t.csv   # a quick try
     AIE_BACKEND=local-llm python datasets/build/make_traces.py --resume   # go on after an interrupted run
 
-Every model call has ``temperature=0`` and ``max_tokens=MAX_TOKENS``; about 200 calls in all (one per
-question that passes the threshold, two or more per agent request). After a re-run, the hand-written
-labels in ``eval_trace_labels.csv`` no longer match the answers: ``tests/test_evals.py`` says which,
+Every model call has ``temperature=0`` and ``max_tokens=MAX_TOKENS``. One call per question that passes the
+threshold, one or more per agent request: 185 calls in all with the offline model, 288 with the local LLM
+(which repeats tool calls; 29 minutes on 2 cores). After a re-run, the hand-written
+labels in ``eval_trace_labels.csv`` no longer match the answers: ``tests/test_exercises_evals.py`` says which,
 and notebooks/05-evals/04-human-review.ipynb is the tool to label them again.
 """
 
