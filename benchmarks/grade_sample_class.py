@@ -8,6 +8,7 @@ see what an instructor gets, and to measure grading speed on a machine.
 
 from __future__ import annotations
 
+import ast
 import json
 import random
 import re
@@ -28,11 +29,15 @@ WRONG = {
     "my_messages": (0.85, ['my_messages = [{"role": "user", "content": "How do I reverse a list?"}, '
                            '{"role": "system", "content": "You are a patient Python tutor."}]',
                            'my_messages = [{"role": "user", "content": "How do I reverse a list?"}]']),
-    "cost_per_1000": (0.45, ['rate_in, rate_out = prices.per_million("gpt-4.1-mini")\ncost_per_1000 = (800 * rate_in + 200 * rate_out) / 1_000_000',
-                             'rate_in, rate_out = prices.per_million("gpt-4.1-mini")\ncost_per_1000 = 1000 * (200 * rate_in + 800 * rate_out) / 1_000_000']),
-    "exactly_two": (0.7, ['exactly_two = facts.loc["2025-use-cases-2plus", "value"]']),
-    "daily_share_of_monthly": (0.35, ["daily_share_of_monthly = 10", "daily_share_of_monthly = 0.143"]),
-    "cost_at_least_sometimes": (0.8, ['cost_at_least_sometimes = amplify[amplify.topic == "cost"].set_index("option").value["regularly"]']),
+    "lever_ranking": (0.5, ['lever_ranking = ["A", "B", "C"]', 'lever_ranking = ["C", "A", "B"]']),
+    "my_plan": (0.6, ['my_plan = {"task": "Answer questions", "input": "a question", "output": "an answer", '
+                      '"model": "gpt-4.1-mini", "requests_per_day": 300, "input_tokens": 2500, "output_tokens": 200, "usd_per_day": 0.4}',
+                      'my_plan = {"task": "Answer questions", "input": "a question", "output": "an answer", "check": "it looks good", '
+                      '"model": "gpt-4.1-mini", "requests_per_day": 300, "input_tokens": 2500, "output_tokens": 200, "usd_per_day": 4.0}']),
+    "build_verdicts": (0.45, ['build_verdicts = {"A": "supported", "B": "supported", "C": "contradicted"}',
+                              'build_verdicts = {"A": "contradicted", "B": "contradicted", "C": "supported"}']),
+    "cost_verdicts": (0.55, ['cost_verdicts = {"A": "supported", "B": "supported", "C": "supported", "D": "supported"}',
+                             'cost_verdicts = {"A": "supported", "B": "contradicted", "C": "supported", "D": "contradicted"}']),
 }
 HOSTILE = {
     "loops": "while True:\n    pass",
@@ -54,6 +59,15 @@ def solutions(master: Path) -> dict[str, str]:
     return found
 
 
+def without_calls(source: str) -> str:
+    """The solution's code without its top-level print(...) and ex.check_...(...) statements (any number of lines)."""
+    tree = ast.parse(source)
+    keep = [node for node in tree.body
+            if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                    and ast.unparse(node.value.func).startswith(("print", "ex.check_")))]
+    return "\n".join(ast.get_source_segment(source, node) for node in keep)
+
+
 def fill(copy: Path, rng: random.Random, right: dict[str, str], hostile: str | None) -> nbformat.NotebookNode:
     nb = nbformat.read(copy, as_version=4)
     for cell in nb.cells:
@@ -71,9 +85,9 @@ def make_class(folder: Path, n_students: int = 24, seed: int = 7) -> None:
     rng = random.Random(seed)
     copies = {t.stem: t for t, _ in write_student_copies(folder / "_student_copies", [str(p) for p in NOTEBOOKS])}
     sol = {**solutions(NOTEBOOKS[0]), **solutions(NOTEBOOKS[1])}
-    right = {"my_messages": sol["start-ex-messages"], "cost_per_1000": sol["start-ex-cost"], "exactly_two": sol["survey-build-1"],
-             "daily_share_of_monthly": sol["survey-build-2"], "cost_at_least_sometimes": sol["survey-build-3"]}
-    right = {k: "\n".join(line for line in v.splitlines() if not line.startswith(("ex.check_", "print("))) for k, v in right.items()}
+    right = {"my_messages": sol["start-ex-messages"], "lever_ranking": sol["start-ex-levers"], "my_plan": sol["start-ex-plan"],
+             "build_verdicts": sol["survey-build-claims"], "cost_verdicts": sol["survey-build-cost-claims"]}
+    right = {k: without_calls(v) for k, v in right.items()}
     subs = folder / "submissions"
     hostile = list(HOSTILE) + [None] * (n_students - len(HOSTILE))
     for i in range(n_students):

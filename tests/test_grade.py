@@ -330,3 +330,25 @@ def test_the_grading_environment_holds_no_keys(monkeypatch):
     assert SECRET not in json.dumps(env)
     assert not [k for k in env if k.startswith(("OPENAI", "AIE_"))]
     assert env["PYTHONPATH"].split(":")[0] == str(REPO)  # the kernel grades with this checkout's checkers
+
+
+def test_the_sample_class_benchmark_fills_in_every_exercise_of_its_notebooks(tmp_path):
+    """benchmarks/grade_sample_class.py hands in answers for the notebooks' current exercises: every answer
+    name it fills exists in the student copies, and every right answer is valid code that assigns it."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("grade_sample_class", REPO / "benchmarks" / "grade_sample_class.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.make_class(tmp_path, n_students=2)
+    copies = "\n".join(c.source for p in (tmp_path / "_student_copies").rglob("*.ipynb")
+                       for c in nbformat.read(p, as_version=4).cells)
+    learner_answers = set(re.findall(r"^(\w+) = \.\.\.", copies, re.M))
+    assert learner_answers == set(bench.WRONG), "the benchmark's answers no longer match the notebooks' exercises"
+    solutions = {**bench.solutions(bench.NOTEBOOKS[0]), **bench.solutions(bench.NOTEBOOKS[1])}
+    for label, code in solutions.items():
+        body = bench.without_calls(code)
+        assigned = {t.id for node in ast.parse(body).body if isinstance(node, ast.Assign) for t in node.targets
+                    if isinstance(t, ast.Name)}
+        assert assigned & learner_answers, (label, body)
