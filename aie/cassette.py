@@ -100,7 +100,7 @@ class Table(dict):
 
     def __init__(self):
         super().__init__()
-        self.models: dict[str, str] = {}  # model id -> date recorded
+        self.models: dict[str, set[str]] = {}  # model id -> the dates its cassettes were recorded
         self.files: list[Path] = []
 
 
@@ -118,7 +118,7 @@ def load(paths: list[Path] | None = None) -> Table:
                     if "cassette" in rec:
                         if rec["cassette"] != FORMAT:
                             raise ValueError(f"cassette format {rec['cassette']}, this course reads format {FORMAT}")
-                        table.models[rec["model"]] = rec.get("recorded", "")
+                        table.models.setdefault(rec["model"], set()).add(rec.get("recorded", ""))
                         continue
                     rec["status"], rec["body"], rec["key"]  # noqa: B018  (all three must be there)
                     table[rec["key"]] = rec
@@ -197,9 +197,17 @@ def append(path: Path, req_key: str, endpoint: str, body: dict | None, status: i
             f.write(scrub(json.dumps(line, ensure_ascii=False, sort_keys=True, separators=(",", ":"))) + "\n")
 
 
+def _dates(dates: set[str]) -> str:
+    """One date, or the first and last when a folder's cassettes were recorded on different days."""
+    known = sorted(d for d in dates if d)
+    if not known:
+        return "on an unrecorded date"
+    return known[0] if known[0] == known[-1] else f"from {known[0]} to {known[-1]}"
+
+
 def notice(table: Table) -> str:
     """One line for the learner: which real model's recordings this notebook replays."""
-    models = "; ".join(f"{m} ({SOURCES.get(m, 'a real model')}, recorded {d})" for m, d in sorted(table.models.items()))
+    models = "; ".join(f"{m} ({SOURCES.get(m, 'a real model')}, recorded {_dates(d)})" for m, d in sorted(table.models.items()))
     return (f"aie: offline backend. Recorded responses from {models} answer the model calls recorded for this folder's "
             "notebooks (each reply names its model); any other request goes to the course's offline model (MiniLM "
             "embeddings and rules, not an LLM). For a live model see `python -m aie doctor`.")

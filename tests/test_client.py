@@ -410,3 +410,15 @@ def test_a_re_recording_can_reuse_what_was_recorded_before(monkeypatch, offline_
     assert ask(live, temperature=0.5).choices[0].message.content != "RECORDED BEFORE"  # a new request is sent
     assert [json.loads(line).get("key") for line in new.read_text().splitlines()][1:] == [
         first["key"], json.loads(new.read_text().splitlines()[2])["key"]]
+
+
+def test_the_notice_names_every_day_a_folders_recordings_were_made(tmp_path):
+    from aie import cassette
+
+    for name, day in [("a", "2026-12-05"), ("b", "2026-12-06"), ("c", "2026-12-05")]:
+        (tmp_path / f"{name}.cassette.jsonl").write_text(
+            json.dumps({"cassette": cassette.FORMAT, "model": "qwen2.5-coder-1.5b-instruct", "recorded": day}) + "\n")
+    both = cassette.notice(cassette.load(sorted(tmp_path.glob("*.jsonl"))))
+    assert "recorded from 2026-12-05 to 2026-12-06)" in both
+    one = cassette.notice(cassette.load([tmp_path / "a.cassette.jsonl"]))
+    assert "recorded 2026-12-05)" in one
