@@ -262,51 +262,52 @@ def render(request: dict) -> tuple[str, str, dict | None]:
     return prompt + prefill, prefill, forced
 
 
-_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
-_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+# What llama.cpp's Hermes 2 Pro parser (common/chat.cpp, the format Qwen2.5 uses) accepts as the start of a
+# call, anywhere in the reply: an optional code fence, an optional wrapper tag, then a JSON object with a
+# "name". One more opening brace is allowed: the format line in this GGUF's template reads
+# {{"name": ..., "arguments": ...}}, and the model sometimes copies the doubled braces.
+_OPEN = re.compile(r'(?P<fence>```(?:xml|json)?\n\s*)?'
+                   r'(?P<tag><(?:tool_call|function_call|tool|tools|response|json|xml|JSON)>)?'
+                   r'\s*(?P<extra>\{\s*)?(?P<obj>\{\s*"name"\s*:)')
+_DECODER = json.JSONDecoder()
 
 
 def parse_tool_calls(text: str, tool_names: list[str]) -> tuple[str | None, list[dict]]:
     """Split the model's reply into text and tool calls written in its own format.
 
     Qwen writes ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``; with some prompts it
-    writes the same object bare (or in a code fence). Only calls that name an offered tool count;
-    anything else stays text, as a real provider would return it.
+    writes the same object bare, in a code fence, after a sentence, or several on separate lines.
+    Like llama.cpp's server, the parser finds such objects anywhere in the reply and keeps the rest
+    as text. Only calls that name an offered tool count; anything else stays text, as a real
+    provider would return it.
     """
-    calls, spans = [], []
-    for m in _CALL.finditer(text):
-        call = _as_call(m.group(1), tool_names)
-        if call:
-            calls.append(call)
-            spans.append(m.span())
+    calls, kept, pos = [], [], 0
+    while (m := _OPEN.search(text, pos)):
+        try:
+            obj, end = _DECODER.raw_decode(text, m.start("obj"))
+        except ValueError:
+            obj, end = None, m.end()
+        call = _as_call(obj, tool_names)
+        if call is None:  # not a call of an offered tool: keep it as text and look further on
+            kept.append(text[pos:m.end()])
+            pos = m.end()
+            continue
+        kept.append(text[pos:m.start()])
+        calls.append(call)
+        closing = r"\s*\}*" if m.group("extra") else r""
+        if m.group("tag"):
+            closing += r"\s*(?:</" + re.escape(m.group("tag")[1:]) + r")?"
+        if m.group("fence"):
+            closing += r"\s*(?:```)?"
+        pos = re.compile(closing).match(text, end).end()
     if not calls:
-        bare = text.strip()
-        fenced = _FENCE.match(bare)
-        for candidate in ([fenced.group(1)] if fenced else []) + [bare]:
-            call = _as_call(candidate, tool_names)
-            if call:
-                return None, [call]
         return text, []
-    rest = text
-    for start, end in reversed(spans):
-        rest = rest[:start] + rest[end:]
-    rest = rest.strip()
+    kept.append(text[pos:])
+    rest = "".join(kept).strip()
     return (rest or None), calls
 
 
-def _as_call(blob: str, tool_names: list[str]) -> dict | None:
-    try:
-        obj = json.loads(blob)
-    except ValueError:
-        # The format line in this GGUF's template reads {{"name": ..., "arguments": ...}}, and the model
-        # sometimes copies the doubled braces: read the object inside them.
-        blob = blob.strip()
-        if not (blob.startswith("{{") and blob.endswith("}}")):
-            return None
-        try:
-            obj = json.loads(blob[1:-1])
-        except ValueError:
-            return None
+def _as_call(obj, tool_names: list[str]) -> dict | None:
     if not isinstance(obj, dict) or obj.get("name") not in tool_names:
         return None
     args = obj.get("arguments", obj.get("parameters", {}))

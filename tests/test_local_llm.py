@@ -36,6 +36,15 @@ TOOLS = ["get_weather", "send_email"]
     ("It is sunny in Paris.", "It is sunny in Paris.", []),
     ('{"city": "Paris"}', '{"city": "Paris"}', []),  # JSON that names no tool is an answer
     ('{{"name": "send_email", "arguments": {"to": "a@b.c"}}}', None, [("send_email", {"to": "a@b.c"})]),  # braces copied from the template's format line
+    ('{{"name": "send_email", "arguments": {"to": "a@b.c"}}}}', None, [("send_email", {"to": "a@b.c"})]),  # ... and not balanced
+    # the forms llama.cpp's Hermes 2 Pro parser also reads: a call after a sentence, in a fence, several bare lines
+    ('You can use `get_weather` like this:\n```json\n{\n  "name": "get_weather",\n  "arguments": {"city": "Pune"}\n}\n```',
+     "You can use `get_weather` like this:", [("get_weather", {"city": "Pune"})]),
+    ('{"name": "get_weather", "arguments": {"city": "Oslo"}}\n{"name": "get_weather", "arguments": {"city": "Rome"}}', None,
+     [("get_weather", {"city": "Oslo"}), ("get_weather", {"city": "Rome"})]),
+    ('<tools></tools>', '<tools></tools>', []),  # an empty wrapper is text
+    ('Use {"name": "launch_rocket"} or {"name": "get_weather", "arguments": {}}', 'Use {"name": "launch_rocket"} or', [("get_weather", {})]),
+    ('<tool_call>\n{"name": "get_weather", "arguments": {"city": ', '<tool_call>\n{"name": "get_weather", "arguments": {"city": ', []),  # cut off mid-object
 ])
 def test_tool_calls_in_the_models_own_format_become_openai_tool_calls(text, content, calls):
     got_content, got_calls = localllm.parse_tool_calls(text, TOOLS)
