@@ -9,8 +9,9 @@ llama.cpp does the heavy lifting; this module fills the gaps between it and the 
 in-process backend and ``python -m aie serve`` behave like a real provider:
 
 - the prompt is the model's own chat template (read from the GGUF), with ``tools`` rendered into it;
-- tool calls the model writes in its own format (``<tool_call>{...}</tool_call>``, or a bare JSON
-  object naming a tool) come back as real ``tool_calls``; ``tool_choice`` "required" or a named tool
+- tool calls the model writes in its own format (``<tool_call>{...}</tool_call>``, or a JSON object
+  naming a tool: bare, fenced, after a sentence, the forms llama.cpp's Hermes 2 Pro parser reads)
+  come back as real ``tool_calls``; ``tool_choice`` "required" or a named tool
   is enforced with a grammar;
 - ``response_format`` ``json_schema`` / ``json_object`` are enforced with a grammar, so the reply
   always parses;
