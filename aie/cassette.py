@@ -176,8 +176,8 @@ def completion_from_stream(text: str) -> dict | None:
     return result
 
 
-def append(path: Path, req_key: str, endpoint: str, body: dict | None, status: int, content_type: str, text: str) -> None:
-    """Add one recording (writing the model line first if the cassette is new)."""
+def append(path: Path, req_key: str, endpoint: str, body: dict | None, status: int, content_type: str, text: str) -> dict:
+    """Add one recording (writing the model line first if the cassette is new); return it as replay will read it."""
     stream = None
     if content_type.startswith("text/event-stream"):
         obj = completion_from_stream(text)
@@ -192,9 +192,11 @@ def append(path: Path, req_key: str, endpoint: str, body: dict | None, status: i
     if not path.exists() or path.stat().st_size == 0:  # the model line: the backend's chat model, not whatever this request named
         lines.append({"cassette": FORMAT, "model": config.model("chat"), "recorded": datetime.date.today().isoformat()})
     lines.append(rec)
+    written = [scrub(json.dumps(line, ensure_ascii=False, sort_keys=True, separators=(",", ":"))) for line in lines]
     with open(path, "a", encoding="utf-8") as f:
-        for line in lines:
-            f.write(scrub(json.dumps(line, ensure_ascii=False, sort_keys=True, separators=(",", ":"))) + "\n")
+        for line in written:
+            f.write(line + "\n")
+    return json.loads(written[-1])
 
 
 def _dates(dates: set[str]) -> str:

@@ -30,6 +30,7 @@ class CourseTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport, backend: str, base_url: str):
         self.inner, self.backend, self.base_url = inner, backend, base_url
         self._cassettes: dict | None = None
+        self._recorded: set[str] = set()  # request keys this process has written to its cassette
 
     def _reuse_table(self) -> dict:
         """Recordings a re-recording may reuse (AIE_CASSETTE_REUSE, set by `make record KEEP=1`)."""
@@ -75,12 +76,13 @@ class CourseTransport(httpx.BaseTransport):
                 )
         elif request.method == "POST" and body:
             reused = self._reuse_table().get(key) if endpoint in cassette.RECORDED_ENDPOINTS else None
-            if reused is not None:  # `make record KEEP=1`: a request recorded before is not sent again
+            if reused is not None:  # `make record KEEP=1`, or a request this recording already sent: not sent again
                 content_type, text = cassette.response_text(reused)
                 response = httpx.Response(reused["status"], headers={"content-type": content_type}, content=text.encode(),
                                           request=request)
                 self._account(endpoint, model_id, response, text, start, "cassette", body)
-                self._maybe_record(key, request.method, endpoint, body, reused["status"], content_type, text)
+                if key not in self._recorded:
+                    self._maybe_record(key, request.method, endpoint, body, reused["status"], content_type, text)
                 return response
             ledger.check_budget(self.backend, model_id, body)
 
@@ -110,7 +112,12 @@ class CourseTransport(httpx.BaseTransport):
     def _maybe_record(self, key, method, endpoint, body, status, content_type, text) -> None:
         if (self.backend != "offline" and cassette.recording() and method == "POST" and status < 500
                 and endpoint in cassette.RECORDED_ENDPOINTS):
-            cassette.append(cassette.record_file(), key, endpoint, body, status, content_type, text)
+            rec = cassette.append(cassette.record_file(), key, endpoint, body, status, content_type, text)
+            # A model may answer the same request differently twice (llama.cpp's reused prompt cache shifts the
+            # arithmetic a little). Replay has one answer per request, so the rest of this recording gets the
+            # first one too: the run that is recorded is the run that replays.
+            self._recorded.add(key)
+            self._reuse_table()[key] = rec
 
     def _account(self, endpoint, model_id, response, text, start, source, body=None) -> None:
         if response.status_code != 200 or endpoint not in {"/chat/completions", "/embeddings"}:

@@ -412,6 +412,53 @@ def test_a_re_recording_can_reuse_what_was_recorded_before(monkeypatch, offline_
         first["key"], json.loads(new.read_text().splitlines()[2])["key"]]
 
 
+class _Fickle(BaseHTTPRequestHandler):
+    """A provider that answers the same request differently every time (as llama.cpp can, with its prompt cache)."""
+    calls = 0
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        type(self).calls += 1
+        body = json.dumps({"id": f"c{self.calls}", "object": "chat.completion", "created": 0, "model": "m",
+                           "choices": [{"index": 0, "finish_reason": "stop",
+                                        "message": {"role": "assistant", "content": f"answer {self.calls}"}}],
+                           "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_a_recording_replays_exactly_what_the_recorded_run_saw(monkeypatch, tmp_path):
+    """A request sent twice in one recording is answered once: the cassette holds one answer per request,
+    and the run that was recorded is the run that replays (else the replay takes another path and fails)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Fickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    tape = tmp_path / "lesson.cassette.jsonl"
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
+        monkeypatch.setenv("AIE_RECORD", "1")
+        monkeypatch.setenv("AIE_CASSETTE_FILE", str(tape))
+        live = aie.client()
+        seen = [ask(live, temperature=0).choices[0].message.content for _ in range(3)]
+        assert seen == ["answer 1"] * 3 and _Fickle.calls == 1
+        assert ask(live, temperature=0.5).choices[0].message.content == "answer 2"  # another request is sent
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(tape.read_text().splitlines()) == 3  # the model line, then one line per distinct request
+    for var in ("OPENAI_BASE_URL", "AIE_RECORD", "AIE_CASSETTE_FILE"):
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("AIE_CASSETTE", "strict")
+    monkeypatch.setenv("AIE_CASSETTE_FILE", str(tape))
+    replay = aie.client(quiet=True)
+    assert ask(replay, temperature=0).choices[0].message.content == "answer 1"
+
+
 def test_the_notice_names_every_day_a_folders_recordings_were_made(tmp_path):
     from aie import cassette
 
