@@ -552,3 +552,12 @@ def test_every_checker_is_used_in_a_notebook():
     for name in ids:
         fn = next(c[0] for c in RIGHT_AND_WRONG if c[0].exercise_id == name)
         assert f"ex.{fn.__name__}(" in text, f"{name} ({fn.__name__}) is not called in notebooks/03-retrieval"
+
+
+def test_the_course_collection_gives_the_same_results_on_every_run():
+    """One HNSW insertion thread (the same graph every build) and a wide search list (practically exact):
+    with chromadb's defaults a busy machine now and then misses a true top-ten chunk, and a lesson's
+    sources, and so its recorded prompts, would change from run to run."""
+    col = retrieval.course_collection(retrieval.ephemeral_client(), "stable-test")
+    hnsw = col.configuration_json["hnsw"]
+    assert (hnsw["space"], hnsw["num_threads"], hnsw["ef_search"]) == ("cosine", 1, 500)
