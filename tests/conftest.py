@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import pytest
 
 PROVIDER_VARS = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "AIE_BACKEND", "AIE_BUDGET_USD", "AIE_RECORD",
                  "AIE_CASSETTE", "AIE_CASSETTE_FILE", "AIE_CHAT_MODEL", "AIE_SMALL_MODEL", "AIE_EMBEDDING_MODEL"]
+
+
+def throwaway_key() -> str:
+    """A key-shaped value made when the tests run, for tests of the provider path.
+
+    Keys come from the environment, never from a file: not even a fake one is written in the tests."""
+    return "sk-test-" + secrets.token_hex(16)
 
 
 @pytest.fixture(autouse=True)

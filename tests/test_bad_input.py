@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import nbformat
 import openai
 import pytest
+from conftest import throwaway_key
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import aie
@@ -75,7 +76,7 @@ def client_with(**env):
 def paid_call(**env):
     """A chat call on the OpenAI backend (a fake key): refused before anything is sent, or nothing to see."""
     def attempt(ctx):
-        for k, v in {"OPENAI_API_KEY": "sk-test-not-a-real-key-000000000", **env}.items():
+        for k, v in {"OPENAI_API_KEY": throwaway_key(), **env}.items():
             ctx.monkeypatch.setenv(k, v)
         aie.client(max_retries=0).chat.completions.create(model="gpt-4.1-mini", messages=USER, max_tokens=1000)
         return OK, ""
@@ -197,7 +198,7 @@ CATALOGUE = [
     row("AIE_BACKEND=compatible without a URL", client_with(AIE_BACKEND="compatible"), ConfigError, "OPENAI_BASE_URL"),
     row("budget not a number, offline", client_with(AIE_BUDGET_USD="lots"), ConfigError, "AIE_BUDGET_USD='lots'", "0.50"),
     row("budget negative, offline", client_with(AIE_BUDGET_USD="-1"), ConfigError, "AIE_BUDGET_USD='-1'", ">= 0"),
-    row("budget not a number, OpenAI", client_with(AIE_BUDGET_USD="$5", OPENAI_API_KEY="placeholder-not-a-key"), ConfigError,
+    row("budget not a number, OpenAI", client_with(AIE_BUDGET_USD="$5", OPENAI_API_KEY=throwaway_key()), ConfigError,
         "AIE_BUDGET_USD='$5'", "number"),
     row("budget nan", client_with(AIE_BUDGET_USD="nan"), ConfigError, "AIE_BUDGET_USD", "finite"),
     row("AIE_CASSETTE misspelt", client_with(AIE_CASSETTE="strcit"), ConfigError, "AIE_CASSETTE='strcit'", "AIE_CASSETTE=strict"),
@@ -217,7 +218,7 @@ CATALOGUE = [
     row("serve on a port out of range", cli("serve", "--port", "70000"), Exit(2), "70000", "65535"),
     row("serve on a non-loopback host", cli("serve", "--host", "0.0.0.0"), Exit(2), "'0.0.0.0'", "loopback", "127.0.0.1"),
     row("serve on a port in use", cli("serve", "--port", "{busy_port}"), Exit(2), "cannot listen", "--port 0"),
-    row("serve with the OpenAI backend active", cli("serve", "--port", "0", OPENAI_API_KEY="placeholder-not-a-key"), Exit(2),
+    row("serve with the OpenAI backend active", cli("serve", "--port", "0", OPENAI_API_KEY=throwaway_key()), Exit(2),
         "in-process", "AIE_BACKEND=offline"),
     row("serve with a bad budget", cli("serve", "--port", "0", AIE_BUDGET_USD="lots"), Exit(2), "AIE_BUDGET_USD"),
     row("unknown command", cli("srve"), Exit(2), "invalid choice: 'srve'", "serve"),

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 import aie
+from conftest import throwaway_key
 from aie import cassette, config
 from aie.ledger import LEDGER, BudgetExceededError
 
@@ -31,7 +32,7 @@ def test_offline_is_the_default_with_no_key():
 
 
 def test_environment_selects_the_backend(monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_API_KEY", throwaway_key())
     assert aie.backend() == "openai"
     monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1")
     assert aie.backend() == "compatible"
@@ -187,7 +188,7 @@ def test_every_call_is_in_the_ledger_at_zero_cost_offline():
 
 
 def test_budget_refuses_a_call_before_it_is_sent(monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-000000000")
+    monkeypatch.setenv("OPENAI_API_KEY", throwaway_key())
     monkeypatch.setenv("AIE_BUDGET_USD", "0.0001")
     c = aie.client()
     with pytest.raises(BudgetExceededError) as err:  # not APIConnectionError: nothing was sent
@@ -236,16 +237,24 @@ def test_unreachable_server_names_the_url(monkeypatch):
     assert url in str(err.value) and "python -m aie doctor" in str(err.value)
 
 
+def _reply(handler: BaseHTTPRequestHandler, status: int, obj: dict) -> None:
+    """Answer a test server's request with a JSON body."""
+    handler.rfile.read(int(handler.headers.get("content-length") or 0))
+    body = json.dumps(obj).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class _Reject(BaseHTTPRequestHandler):
+    """A provider that rejects the key and, as OpenAI does, quotes it in the error message."""
+    key = ""
+
     def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers.get("content-length") or 0))
-        body = json.dumps({"error": {"message": "Incorrect API key provided: sk-test-SECRET-abcdef123456.",
-                                     "type": "invalid_request_error", "code": "invalid_api_key"}}).encode()
-        self.send_response(401)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _reply(self, 401, {"error": {"message": f"Incorrect API key provided: {self.key}.",
+                                     "type": "invalid_request_error", "code": "invalid_api_key"}})
 
     def log_message(self, *a):
         pass
@@ -256,10 +265,12 @@ def test_rejected_key_raises_authentication_error_with_a_hint_and_no_key(monkeyp
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-abcdef123456")
+        _Reject.key = throwaway_key()
+        monkeypatch.setenv("OPENAI_API_KEY", _Reject.key)
         with pytest.raises(openai.AuthenticationError) as err:
             ask(aie.client())
-        assert "SECRET" not in str(err.value) and "python -m aie doctor" in str(err.value)
+        secret_part = _Reject.key.rsplit("-", 1)[-1]
+        assert secret_part not in str(err.value) and "python -m aie doctor" in str(err.value)
     finally:
         server.shutdown()
         server.server_close()
@@ -271,7 +282,8 @@ def test_record_with_a_real_backend_then_replay_offline(monkeypatch, offline_ser
     tape = tmp_path / "lesson.cassette.jsonl"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OPENAI_BASE_URL", offline_server)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-abcdef1234567890")
+    key = throwaway_key()
+    monkeypatch.setenv("OPENAI_API_KEY", key)
     monkeypatch.setenv("AIE_CHAT_MODEL", "aie-offline")
     monkeypatch.setenv("AIE_RECORD", "1")
     monkeypatch.setenv("AIE_CASSETTE_FILE", str(tape))
@@ -280,7 +292,7 @@ def test_record_with_a_real_backend_then_replay_offline(monkeypatch, offline_ser
     recorded_stream = "".join(ch.choices[0].delta.content or "" for ch in ask(live, temperature=0, stream=True) if ch.choices)
     text = tape.read_text()
     assert len(text.splitlines()) == 3  # the model line, then one line per request
-    assert "SECRET" not in text and "Authorization" not in text
+    assert key.rsplit("-", 1)[-1] not in text and "Authorization" not in text
     assert '"messages":' not in text and '"temperature"' not in text, "a cassette keeps a hash and a description, never the request body"
     header, first, second = (json.loads(line) for line in text.splitlines())
     assert header["model"] == "aie-offline" and header["cassette"] == cassette.FORMAT  # the backend's chat model
@@ -417,17 +429,11 @@ class _Fickle(BaseHTTPRequestHandler):
     calls = 0
 
     def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers.get("content-length") or 0))
         type(self).calls += 1
-        body = json.dumps({"id": f"c{self.calls}", "object": "chat.completion", "created": 0, "model": "m",
+        _reply(self, 200, {"id": f"c{self.calls}", "object": "chat.completion", "created": 0, "model": "m",
                            "choices": [{"index": 0, "finish_reason": "stop",
                                         "message": {"role": "assistant", "content": f"answer {self.calls}"}}],
-                           "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+                           "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
 
     def log_message(self, *a):
         pass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import throwaway_key
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from aie.__main__ import main
@@ -22,7 +23,7 @@ from aie.notebooks import REPO, SOLUTION_END, SOLUTION_START, write_student_copi
 
 GETTING_STARTED = REPO / "notebooks" / "00-start" / "getting-started.ipynb"
 TEAMS = REPO / "notebooks" / "survey" / "02-how-teams-build.ipynb"
-SECRET = "instructor-secret-placeholder-0123456789"
+SECRET = throwaway_key()  # the instructor's key: made at run time, never written in a file
 QUIET = dict(log=lambda *a: None)
 
 

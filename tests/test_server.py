@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import httpx2 as httpx
 import pytest
+from conftest import throwaway_key
 
 from aie.config import ConfigError
 from aie.offline import server as srv
@@ -114,7 +115,7 @@ def test_serve_uses_the_local_llm_when_it_is_the_backend(monkeypatch):
     assert name == "local-llm" and generator({}, None) == {"content": "local"}
 
 
-@pytest.mark.parametrize("env", [{"OPENAI_API_KEY": "sk-test-0000"}, {"OPENAI_BASE_URL": "http://localhost:11434/v1"}])
+@pytest.mark.parametrize("env", [{"OPENAI_API_KEY": throwaway_key()}, {"OPENAI_BASE_URL": "http://localhost:11434/v1"}])
 def test_serve_refuses_backends_that_are_not_in_process(monkeypatch, env):
     for k, v in env.items():
         monkeypatch.setenv(k, v)

@@ -38,28 +38,32 @@ def placeholders(fn: Callable[[Any], Feedback]) -> Callable[[Any], Feedback]:
     return checked
 
 
-def grade_claims(answer: Any, truth: dict[str, str], why: dict[str, str], success: str) -> Feedback:
-    """Compare ``{"A": verdict, ...}`` with ``truth``; ``why[letter]`` explains a wrong verdict."""
+def grade_claims(answer: Any, truth: dict[str, str], why: dict[str, str], success: str, *,
+                 verdicts: tuple[str, ...] = VERDICTS, item: str = "claim") -> Feedback:
+    """Compare ``{"A": verdict, ...}`` with ``truth``; ``why[letter]`` explains a wrong verdict.
+
+    ``verdicts`` and ``item`` let other judgement exercises (a diagnosis per case) share the same shape."""
     if not isinstance(answer, dict):
-        return hint(f"answer with a dict from claim letter to verdict, e.g. {{'A': 'supported', 'B': 'cannot tell'}}.")
+        return hint(f"answer with a dict from {item} letter to verdict, e.g. "
+                    f"{{'A': '{verdicts[0]}', 'B': '{verdicts[-1]}'}}.")
     missing = [k for k in truth if k not in answer]
     if missing:
-        return hint(f"give a verdict for every claim: missing {missing}.")
+        return hint(f"give a verdict for every {item}: missing {missing}.")
     extra = [k for k in answer if k not in truth]
     if extra:
-        return hint(f"there is no claim {extra}; the claims are {sorted(truth)}.")
+        return hint(f"there is no {item} {extra}; the {item}s are {sorted(truth)}.")
     if all(answer[k] is ... for k in truth):
         return hint("no answer yet: replace each `...` with a verdict and run the cell again.")
     for letter in truth:
         verdict = answer[letter]
         if verdict is ...:
-            return hint(f"claim {letter} still holds `...`: give it a verdict.")
-        if not isinstance(verdict, str) or verdict.strip().lower() not in VERDICTS:
-            return hint(f"claim {letter}: a verdict is one of {list(VERDICTS)}, got {verdict!r}.")
+            return hint(f"{item} {letter} still holds `...`: give it a verdict.")
+        if not isinstance(verdict, str) or verdict.strip().lower() not in verdicts:
+            return hint(f"{item} {letter}: a verdict is one of {list(verdicts)}, got {verdict!r}.")
     wrong = [k for k in truth if answer[k].strip().lower() != truth[k]]
     if wrong:
         first = wrong[0]
-        return hint(f"{len(wrong)} of {len(truth)} verdicts are not right yet. Claim {first}: {why[first]}")
+        return hint(f"{len(wrong)} of {len(truth)} verdicts are not right yet. {item.capitalize()} {first}: {why[first]}")
     return passed(success)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from aie.exercises.forms import placeholders
+from aie.exercises.forms import grade_claims, placeholders
 from aie.check import Feedback, exercise, hint, passed
 
 _STOP = set("""a an and are as at be by can do does for from how i in is it its me my of on or so
@@ -116,27 +116,12 @@ def diagnosis(question: str, k: int, answering: list[tuple[str, str]] | None) ->
 @placeholders
 def check_diagnosis(answer: Any) -> Feedback:
     """A verdict per case: vague query, wrong context, too much text, or fine."""
-    if not isinstance(answer, dict):
-        return hint("answer with a dict from case letter to verdict, e.g. {'A': 'fine', 'B': 'wrong context', ...}.")
-    missing = [c for c in DIAGNOSE_CASES if c not in answer]
-    if missing:
-        return hint(f"give a verdict for every case: missing {missing}.")
-    for case in DIAGNOSE_CASES:
-        v = answer[case]
-        if v is ...:
-            return hint(f"case {case} still holds `...`: give it a verdict.")
-        if not isinstance(v, str) or v.strip().lower() not in DIAGNOSES:
-            return hint(f"case {case}: a verdict is one of {list(DIAGNOSES)}, got {v!r}.")
     truth = {c: diagnosis(*case)[0] for c, case in DIAGNOSE_CASES.items()}
-    wrong = [c for c in DIAGNOSE_CASES if answer[c].strip().lower() != truth[c]]
-    if wrong:
-        first = wrong[0]
-        question, k, _ = DIAGNOSE_CASES[first]
-        return hint(f"{len(wrong)} of {len(truth)} verdicts are not right yet. Case {first} ({question!r}, k={k}): "
-                    f"{_WHY[truth[first]]}")
-    return passed("each failure has its own remedy: a vague query needs a better question, the wrong context a "
-                  "retriever that matches meaning, too much text a smaller k or smaller sections. Case B is the "
-                  "trap: the right section came first, and the glossary, one section of thousands of tokens, buried it.")
+    why = {c: f"{question!r} with k={k}. {_WHY[truth[c]]}" for c, (question, k, _) in DIAGNOSE_CASES.items()}
+    success = ("each failure has its own remedy: a vague query needs a better question, the wrong context a "
+               "retriever that matches meaning, too much text a smaller k or smaller sections. Case B is the "
+               "trap: the right section came first, and the glossary, one section of thousands of tokens, buried it.")
+    return grade_claims(answer, truth, why, success, verdicts=DIAGNOSES, item="case")
 
 
 # ---------------------------------------------------------------------------------------- 2. chunking
